@@ -1,0 +1,3 @@
+"""Keepwell: a self-hosted customer-retention desk."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Customers: who they are, who looks after them, what is worth remembering."""

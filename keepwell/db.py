@@ -1,0 +1,192 @@
+"""The database: engine, declarative base, column types, sessions and migrations.
+
+One code path serves SQLite (the embedded default: WAL, foreign keys on, a busy
+timeout) and PostgreSQL (the team database).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from keepwell.errors import DatabaseNotReady
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def table_of(model: type[Base]) -> sa.Table:
+    """The Core table behind an ORM model, typed as such (for bulk statements)."""
+    table = model.__table__
+    assert isinstance(table, sa.Table)
+    return table
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A moment in time, stored in UTC and always read back timezone-aware.
+
+    SQLite keeps it as ISO text (``YYYY-MM-DD HH:MM:SS.ffffff``, which sorts in time
+    order); PostgreSQL as ``timestamptz``. A naive value is taken to be UTC.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def sqlite_timestamp(moment: datetime) -> str:
+    """How UTCDateTime stores `moment` on SQLite (for bulk paths that bypass the ORM)."""
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy own transactions (pysqlite's implicit BEGIN is off).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+    if mode not in ("wal", "memory"):
+        cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
+
+
+def _on_sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for `url` with Keepwell's connection settings applied."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, **kwargs)
+        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", _on_sqlite_begin)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return sa.create_engine(url, **kwargs)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """A session whose work is committed together, or not at all."""
+    with session_factory(engine)() as session, session.begin():
+        yield session
+
+
+# --- migrations ----------------------------------------------------------------
+
+
+def _alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    config.attributes["engine"] = engine
+    return config
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(Path(__file__).parent / "migrations"))
+    head = script.get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Create or upgrade the schema to the newest revision; returns (before, after)."""
+    from alembic import command
+
+    before = current_revision(engine)
+    command.upgrade(_alembic_config(engine), "head")
+    return before, head_revision()
+
+
+def require_current(engine: Engine) -> None:
+    """Refuse to work on a database whose schema is missing or out of date."""
+    try:
+        revision = current_revision(engine)
+    except sa.exc.OperationalError as exc:
+        raise DatabaseNotReady(f"cannot open the database: {exc.orig}") from exc
+    if revision is None:
+        raise DatabaseNotReady(
+            f"{safe_url(engine)} has no Keepwell schema yet: run `keepwell init` first"
+        )
+    if revision != head_revision():
+        raise DatabaseNotReady(
+            f"{safe_url(engine)} has schema {revision}, this Keepwell needs "
+            f"{head_revision()}: run `keepwell init` to upgrade it"
+        )
+
+
+def safe_url(engine: Engine) -> str:
+    """The engine's URL without its password, fit for messages and logs."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def driver_sql(conn: Connection, sql: str) -> str:
+    """`sql` written with `?` placeholders, in the driver's own placeholder style.
+
+    Bulk paths hand rows straight to the driver's executemany; this keeps their SQL
+    the same for SQLite (qmark) and psycopg (format).
+    """
+    if conn.dialect.paramstyle in ("format", "pyformat"):
+        return sql.replace("?", "%s")
+    return sql
+
+
+def store_timestamp(conn: Connection) -> Any:
+    """How the bulk paths hand a UTC datetime to this connection's driver."""
+    if conn.dialect.name == "sqlite":
+        return sqlite_timestamp
+    return lambda moment: moment

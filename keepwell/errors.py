@@ -1,0 +1,64 @@
+"""Domain errors. Interfaces map them to an HTTP 4xx or a CLI error message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class KeepwellError(Exception):
+    """Base of every error Keepwell raises on purpose."""
+
+
+class ConfigError(KeepwellError):
+    """The configuration (database URL, settings) is unusable."""
+
+
+class DatabaseNotReady(KeepwellError):
+    """The database has no schema, or an older one: run `keepwell init`."""
+
+
+class NotFound(KeepwellError):
+    """A record that was asked for does not exist."""
+
+
+class InvalidInput(KeepwellError):
+    """A value was rejected; `field` names what was wrong."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One rejected row of an input file: where it is and why it was rejected."""
+
+    file: str
+    line: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"column {self.column}: " if self.column else ""
+        return f"{self.file}:{self.line}: {where}{self.reason}"
+
+
+class ImportRejected(KeepwellError):
+    """An import was refused as a whole; nothing was written."""
+
+    shown = 20
+
+    def __init__(self, errors: list[RowError], total: int | None = None) -> None:
+        self.errors = errors
+        self.total = total if total is not None else len(errors)
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        lines = [str(e) for e in self.errors[: self.shown]]
+        hidden = self.total - min(len(self.errors), self.shown)
+        if hidden > 0:
+            lines.append(f"… and {hidden} more bad rows")
+        noun = "row" if self.total == 1 else "rows"
+        lines.append(f"rejected: {self.total} bad {noun}; nothing was imported")
+        return "\n".join(lines)

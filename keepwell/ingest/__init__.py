@@ -1,0 +1,1 @@
+"""Getting data in: CSV imports and the demo generator."""

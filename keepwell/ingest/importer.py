@@ -1,0 +1,192 @@
+"""What every CSV import shares: options, the summary, the rejects file, the run.
+
+An import runs in one transaction. Rows are parsed and checked one by one and
+written in batches; the first bad row stops the writing (unless --skip-invalid)
+but not the checking, so one run lists every bad row. A rejected import rolls
+back: the database is left as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from keepwell import clock
+from keepwell.db import table_of
+from keepwell.errors import ImportRejected, RowError
+from keepwell.ingest.csvfile import CsvFile
+from keepwell.ingest.models import ImportRun
+
+Progress = Callable[[int, int], None]
+BATCH_ROWS = 20_000
+LOOKUP_CHUNK = 900
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    mapping: dict[str, str] = field(default_factory=dict)
+    date_format: str | None = None
+    encoding: str | None = None
+    currency: str = "USD"
+    create_customers: bool = True
+    skip_invalid: Path | None = None
+    dry_run: bool = False
+    batch_rows: int = BATCH_ROWS
+
+
+@dataclass
+class ImportSummary:
+    kind: str
+    file: str
+    encoding: str = ""
+    delimiter: str = ""
+    rows: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    customers_added: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    rejects_file: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class RejectsFile:
+    """Bad rows as they were, with the line and the reason, for --skip-invalid."""
+
+    def __init__(self, path: Path, header: list[str]) -> None:
+        self.path = path
+        self._handle = path.open("w", newline="", encoding="utf-8")
+        self._writer = csv.writer(self._handle)
+        self._writer.writerow([*header, "line", "reason"])
+
+    def write(self, row: list[str], error: RowError) -> None:
+        reason = f"column {error.column}: {error.reason}" if error.column else error.reason
+        self._writer.writerow([*row, error.line, reason])
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+class ImportRunState:
+    """Errors, counts and the rejects file of one import, while it runs."""
+
+    def __init__(self, source: CsvFile, options: ImportOptions, kind: str) -> None:
+        self.source = source
+        self.options = options
+        self.errors: list[RowError] = []
+        self.bad_rows = 0
+        self.summary = ImportSummary(
+            kind=kind,
+            file=source.name,
+            encoding=source.encoding,
+            delimiter=source.delimiter,
+            ignored_columns=source.ignored,
+            dry_run=options.dry_run,
+        )
+        self.rejects = (
+            RejectsFile(options.skip_invalid, source.header) if options.skip_invalid else None
+        )
+
+    @property
+    def writing(self) -> bool:
+        """Whether rows still go to the database (no bad row yet, or --skip-invalid)."""
+        return self.bad_rows == 0 or self.rejects is not None
+
+    def reject(self, line: int, row: list[str], field_name: str, reason: str) -> None:
+        column = (
+            self.source.column_name(field_name) if field_name in self.source.columns else field_name
+        )
+        error = RowError(self.source.name, line, column, reason)
+        self.bad_rows += 1
+        if len(self.errors) < ImportRejected.shown:
+            self.errors.append(error)
+        if self.rejects is not None:
+            self.rejects.write(row, error)
+
+    def width_error(self, line: int, row: list[str]) -> None:
+        width = len(self.source.header)
+        self.reject(
+            line,
+            row,
+            "",
+            f"row has {len(row)} fields but the header has {width} "
+            "(an unquoted delimiter inside a value?)",
+        )
+
+    def finish(self) -> None:
+        """Raise if the import must be refused; else settle the summary."""
+        if self.rejects is not None:
+            self.rejects.close()
+            self.summary.rejects_file = str(self.rejects.path)
+        self.summary.rows = self.source.rows_read
+        self.summary.rejected = self.bad_rows
+        if self.bad_rows and self.rejects is None:
+            raise ImportRejected(self.errors, self.bad_rows)
+
+
+def start_run(conn: Connection, kind: str, source: str) -> int:
+    table = table_of(ImportRun)
+    result = conn.execute(
+        sa.insert(table).values(kind=kind, source=source[:500], started_at=clock.now())
+    )
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def finish_run(conn: Connection, run_id: int, summary: ImportSummary) -> None:
+    conn.execute(
+        sa.update(table_of(ImportRun))
+        .where(table_of(ImportRun).c.id == run_id)
+        .values(
+            finished_at=clock.now(),
+            added=summary.added,
+            updated=summary.updated,
+            unchanged=summary.unchanged,
+            rejected=summary.rejected,
+            customers_added=summary.customers_added,
+        )
+    )
+
+
+def chunks(items: list[Any], size: int = LOOKUP_CHUNK) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def run_import(
+    engine: sa.Engine,
+    kind: str,
+    source: CsvFile,
+    options: ImportOptions,
+    body: Callable[[Connection, ImportRunState, int], None],
+) -> ImportSummary:
+    """Run `body` in one transaction; commit only a clean (or --skip-invalid) run."""
+    state = ImportRunState(source, options, kind)
+    with engine.connect() as conn:
+        tx = conn.begin()
+        try:
+            run_id = start_run(conn, kind, source.name)
+            body(conn, state, run_id)
+            state.finish()
+            finish_run(conn, run_id, state.summary)
+            if options.dry_run:
+                tx.rollback()
+            else:
+                tx.commit()
+        except BaseException:
+            if tx.is_active:
+                tx.rollback()
+            if state.rejects is not None:
+                state.rejects.close()
+            raise
+    return state.summary

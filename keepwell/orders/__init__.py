@@ -1,0 +1,1 @@
+"""Orders: what each customer bought, when, for how much."""
