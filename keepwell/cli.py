@@ -39,8 +39,8 @@ member_app = typer.Typer(
 app.add_typer(import_app, name="import")
 app.add_typer(member_app, name="member")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 Database = Annotated[
     str | None,

@@ -11,11 +11,11 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Any, Self
 
 from keepwell.errors import ImportRejected, RowError
 
@@ -113,8 +113,7 @@ class CsvFile:
     size: int
     _raw: IO[bytes]
     _text: io.TextIOWrapper
-    _reader: Iterator[list[str]]
-    _line: Callable[[], int]
+    _reader: Any  # a csv reader (its line_num tells where a row ends)
     rows_read: int = field(default=0)
 
     @property
@@ -128,25 +127,39 @@ class CsvFile:
         return self._raw.tell()
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
-        width = len(self.header)
-        last = self._line()
+        for lines, rows in self.batches(1000):
+            yield from zip(lines, rows, strict=True)
+
+    def batches(self, size: int) -> Iterator[tuple[list[int], list[list[str]]]]:
+        """Data rows in lists of `size`, with the line each starts on; blank lines skipped.
+
+        A row of the wrong width is passed on: the caller reports it with its line.
+        """
         reader = self._reader
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except UnicodeDecodeError as exc:
-                raise ImportRejected([encoding_error(self.path, self.encoding)]) from exc
-            except csv.Error as exc:
-                raise ImportRejected(
-                    [RowError(self.name, last + 1, "", f"unreadable CSV: {exc}")]
-                ) from exc
-            start, last = last + 1, self._line()
-            if not row or (not row[0] and len(row) <= width and not "".join(row).strip()):
-                continue  # blank line
-            self.rows_read += 1
-            yield start, row  # a row of the wrong width is the caller's to report
+        width = len(self.header)
+        last = reader.line_num
+        lines: list[int] = []
+        rows: list[list[str]] = []
+        try:
+            for row in reader:
+                start, last = last + 1, reader.line_num
+                if not row or (not row[0] and len(row) <= width and not "".join(row).strip()):
+                    continue  # a blank line
+                lines.append(start)
+                rows.append(row)
+                if len(rows) >= size:
+                    self.rows_read += len(rows)
+                    yield lines, rows
+                    lines, rows = [], []
+        except UnicodeDecodeError as exc:
+            raise ImportRejected([encoding_error(self.path, self.encoding)]) from exc
+        except csv.Error as exc:
+            raise ImportRejected(
+                [RowError(self.name, last + 1, "", f"unreadable CSV: {exc}")]
+            ) from exc
+        self.rows_read += len(rows)
+        if rows:
+            yield lines, rows
 
     def close(self) -> None:
         self._text.close()
@@ -232,7 +245,6 @@ def open_csv(
         _raw=raw,
         _text=text,
         _reader=reader,
-        _line=lambda: reader.line_num,
     )
 
 

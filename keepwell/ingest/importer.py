@@ -9,10 +9,14 @@ back: the database is left as it was.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+import heapq
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from queue import Queue
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -24,6 +28,7 @@ from keepwell.ingest.csvfile import CsvFile
 from keepwell.ingest.models import ImportRun
 
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 BATCH_ROWS = 20_000
 LOOKUP_CHUNK = 900
 
@@ -83,7 +88,8 @@ class ImportRunState:
     def __init__(self, source: CsvFile, options: ImportOptions, kind: str) -> None:
         self.source = source
         self.options = options
-        self.errors: list[RowError] = []
+        self._first: list[tuple[int, int, RowError]] = []
+        self._lock = threading.Lock()
         self.bad_rows = 0
         self.summary = ImportSummary(
             kind=kind,
@@ -107,11 +113,19 @@ class ImportRunState:
             self.source.column_name(field_name) if field_name in self.source.columns else field_name
         )
         error = RowError(self.source.name, line, column, reason)
-        self.bad_rows += 1
-        if len(self.errors) < ImportRejected.shown:
-            self.errors.append(error)
-        if self.rejects is not None:
-            self.rejects.write(row, error)
+        with self._lock:  # parsing and writing run on two threads
+            self.bad_rows += 1
+            # keep the first rows of the file (a max-heap on the line, bounded)
+            heapq.heappush(self._first, (-line, self.bad_rows, error))
+            if len(self._first) > ImportRejected.shown:
+                heapq.heappop(self._first)
+            if self.rejects is not None:
+                self.rejects.write(row, error)
+
+    @property
+    def errors(self) -> list[RowError]:
+        """The first bad rows (up to ImportRejected.shown), in file order."""
+        return [error for _, _, error in sorted(self._first, key=lambda e: (-e[0], e[1]))]
 
     def width_error(self, line: int, row: list[str]) -> None:
         width = len(self.source.header)
@@ -159,8 +173,58 @@ def finish_run(conn: Connection, run_id: int, summary: ImportSummary) -> None:
     )
 
 
+_DONE = object()
+
+
+def pipelined(items: Iterator[T], write: Callable[[T], None]) -> None:
+    """Call `write` on each item on a second thread while the next item is produced.
+
+    Parsing is Python; writing spends most of its time inside the database driver,
+    which lets go of the GIL, so the two overlap. The first error on either side
+    stops both and is raised here.
+    """
+    queue: Queue[object] = Queue(maxsize=2)
+    failures: list[BaseException] = []
+
+    def worker() -> None:
+        while (item := queue.get()) is not _DONE:
+            if failures:
+                continue  # drain after a failure
+            try:
+                write(item)  # type: ignore[arg-type]
+            except BaseException as exc:
+                failures.append(exc)
+
+    thread = threading.Thread(target=worker, name="keepwell-import-writer", daemon=True)
+    thread.start()
+    try:
+        for item in items:
+            if failures:
+                break
+            queue.put(item)
+    finally:
+        queue.put(_DONE)
+        thread.join()
+    if failures:
+        raise failures[0]
+
+
 def chunks(items: list[Any], size: int = LOOKUP_CHUNK) -> list[list[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+@contextmanager
+def _unchecked_foreign_keys(conn: Connection, enabled: bool) -> Iterator[None]:
+    if not enabled or conn.dialect.name != "sqlite":
+        yield
+        return
+    conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
+    conn.commit()
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+        conn.commit()
 
 
 def run_import(
@@ -169,10 +233,16 @@ def run_import(
     source: CsvFile,
     options: ImportOptions,
     body: Callable[[Connection, ImportRunState, int], None],
+    *,
+    bulk: bool = False,
 ) -> ImportSummary:
-    """Run `body` in one transaction; commit only a clean (or --skip-invalid) run."""
+    """Run `body` in one transaction; commit only a clean (or --skip-invalid) run.
+
+    `bulk` (SQLite) leaves foreign keys unchecked row by row: the import resolves every
+    reference itself inside the same write transaction, which no other writer can enter.
+    """
     state = ImportRunState(source, options, kind)
-    with engine.connect() as conn:
+    with engine.connect() as conn, _unchecked_foreign_keys(conn, bulk):
         tx = conn.begin()
         try:
             run_id = start_run(conn, kind, source.name)

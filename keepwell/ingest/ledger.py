@@ -16,33 +16,48 @@ import numpy.typing as npt
 
 def key_hash(text: str) -> int:
     """A stable 64-bit hash of `text` (the same on every run and machine)."""
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
 
 
 class SeenKeys:
     def __init__(self) -> None:
-        self._runs: list[npt.NDArray[np.uint64]] = []
+        self._runs: list[npt.NDArray[np.int64]] = []
 
     def __len__(self) -> int:
         return sum(len(run) for run in self._runs)
 
     def contains(self, hashes: list[int]) -> npt.NDArray[np.bool_]:
         """For each hash, whether it was added before."""
-        query = np.asarray(hashes, dtype=np.uint64)
-        found = np.zeros(len(query), dtype=bool)
+        query = np.asarray(hashes, dtype=np.int64)
+        order = np.argsort(query, kind="stable")
+        needles = query[order]  # sorted needles search a sorted run with few cache misses
+        found_sorted = np.zeros(len(query), dtype=bool)
         for run in self._runs:
-            at = np.searchsorted(run, query)
+            at = np.searchsorted(run, needles)
             at[at == len(run)] = 0
-            found |= run[at] == query
+            found_sorted |= run[at] == needles
+        found = np.empty_like(found_sorted)
+        found[order] = found_sorted
         return found
 
     def add(self, hashes: list[int]) -> None:
         if not hashes:
             return
-        run = np.unique(np.asarray(hashes, dtype=np.uint64))
-        while self._runs and len(self._runs[-1]) <= 2 * len(run):
-            run = np.union1d(self._runs.pop(), run)
+        run = _sorted_unique(np.asarray(hashes, dtype=np.int64))
+        while self._runs and len(self._runs[-1]) <= len(run):
+            run = _sorted_unique(np.concatenate((self._runs.pop(), run)))
         self._runs.append(run)
+
+
+def _sorted_unique(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    values = np.sort(values, kind="stable")
+    if len(values) < 2:
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
 
 
 class Occurrences:

@@ -9,8 +9,10 @@ importing the same file twice adds nothing.
 from __future__ import annotations
 
 import hashlib
-import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import repeat
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -27,9 +29,10 @@ from keepwell.ingest.importer import (
     ImportSummary,
     Progress,
     chunks,
+    pipelined,
     run_import,
 )
-from keepwell.ingest.ledger import Occurrences, SeenKeys, key_hash
+from keepwell.ingest.ledger import Occurrences, SeenKeys
 from keepwell.ingest.parsing import (
     MAX_AMOUNT_MINOR,
     CellError,
@@ -139,15 +142,16 @@ ORDER_FIELDS = [
 ]
 ORDER_FIELD_NAMES = [spec.name for spec in ORDER_FIELDS]
 CACHE_LIMIT = 300_000
-_EMAIL_OK = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$").match
+SECONDARY_INDEX = "ix_orders_customer_id_ordered_at"
 
 
 class OrderRow(NamedTuple):
+    """One parsed row (the careful path; the fast path keeps rows as columns)."""
+
     line: int
     raw: list[str]
-    key: str  # order id, or the content key
-    explicit: bool  # whether the key is the source's own order id
-    customer: str  # customer id, or e-mail when the file has no customer id
+    key: str
+    customer: str  # customer id, or e-mail when the file has no customer id column
     customer_name: str
     customer_email: str | None
     ordered_at: datetime
@@ -156,6 +160,54 @@ class OrderRow(NamedTuple):
     quantity: int
     product: str | None
     description: str | None
+
+
+@dataclass
+class Columns:
+    """A batch of parsed rows, column by column (cheap to build, filter and write)."""
+
+    lines: list[int] = field(default_factory=list)
+    raw: list[list[str]] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    customers: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    emails: list[str | None] = field(default_factory=list)
+    times: list[datetime] = field(default_factory=list)
+    amounts: list[int] = field(default_factory=list)
+    currencies: list[str] = field(default_factory=list)
+    quantities: list[int] = field(default_factory=list)
+    products: list[str | None] = field(default_factory=list)
+    notes: list[str | None] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def add(self, row: OrderRow) -> None:
+        for name, value in zip(_COLUMN_OF, row, strict=True):
+            getattr(self, name).append(value)
+
+    def without(self, drop: set[int]) -> Columns:
+        """The batch less the rows at the indices in `drop`."""
+        if not drop:
+            return self
+        keep = [i for i in range(len(self.lines)) if i not in drop]
+        return Columns(**{name: [getattr(self, name)[i] for i in keep] for name in _COLUMN_OF})
+
+
+_COLUMN_OF = (
+    "lines",
+    "raw",
+    "keys",
+    "customers",
+    "names",
+    "emails",
+    "times",
+    "amounts",
+    "currencies",
+    "quantities",
+    "products",
+    "notes",
+)
 
 
 def import_orders(
@@ -176,7 +228,7 @@ def import_orders(
         def body(conn: Connection, state: ImportRunState, run_id: int) -> None:
             _OrdersImport(conn, state, run_id, progress).run()
 
-        return run_import(engine, "orders", source, options, body)
+        return run_import(engine, "orders", source, options, body, bulk=True)
 
 
 class _OrdersImport:
@@ -185,37 +237,46 @@ class _OrdersImport:
     ) -> None:
         self.conn = conn
         self.state = state
+        self.source = state.source
         self.run_id = run_id
         self.progress = progress
         self.options = state.options
         self.summary = state.summary
         self.now = clock.now()
-        self.stored_now = store_timestamp(conn)(self.now)
         self.store_ts = store_timestamp(conn)
+        self.stored_now = self.store_ts(self.now)
         self.dates = DateParser(self.options.date_format, future_limit(self.now))
         self.ids_seen = SeenKeys()
         self.occurrences = Occurrences()
         self.customer_ids: dict[str, int] = {}
+        self.first_order: dict[int, datetime] = {}
+        self.created_first: dict[int, datetime] = {}  # first_seen given to new customers
         self.time_cache: dict[str, datetime | None] = {}
         self.amount_cache: dict[str, int | None] = {}
         self.quantity_cache: dict[str, int | None] = {}
+        self.email_cache: dict[str, str | None] = {}
         self.stored_times: dict[datetime, Any] = {}
-        self.first_order: dict[int, datetime] = {}
-        self.by_email = "customer_id" not in state.source.columns
+        self.by_email = "customer_id" not in self.source.columns
+        self.explicit = "order_id" in self.source.columns
         orders = table_of(Order)
-        self.had_orders = conn.execute(
-            sa.select(sa.literal(1)).select_from(orders).limit(1)
-        ).first()
+        self.had_orders = _has_rows(conn, orders)
+        self.had_customers = _has_rows(conn, table_of(Customer))
+        self.next_customer_id = 0
+        if conn.dialect.name == "sqlite":
+            # The import holds SQLite's only write lock: it can number new customers itself.
+            self.next_customer_id = 1 + (
+                conn.execute(sa.select(sa.func.max(table_of(Customer).c.id))).scalar() or 0
+            )
+        self.customer_sql_with_id = driver_sql(
+            conn,
+            "INSERT INTO customers (id, external_id, name, email, tags, marketing_consent, "
+            "created_at, updated_at, version, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
         self.insert_sql = driver_sql(
             conn,
             "INSERT INTO orders (external_id, customer_id, ordered_at, amount_minor, currency, "
             "quantity, product, description, import_id, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        self.customer_sql = driver_sql(
-            conn,
-            "INSERT INTO customers (external_id, name, email, tags, marketing_consent, "
-            "created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         self.update_sql = driver_sql(
             conn,
@@ -223,118 +284,120 @@ class _OrdersImport:
             "quantity = ?, product = ?, description = ?, import_id = ? WHERE external_id = ?",
         )
 
-    # -- parsing -------------------------------------------------------------------
-
     def run(self) -> None:
-        size = self.options.batch_rows
-        lines: list[int] = []
-        rows: list[list[str]] = []
-        for line, row in self.source:
-            lines.append(line)
-            rows.append(row)
-            if len(rows) >= size:
-                self.flush(self.parse_batch(lines, rows))
-                lines, rows = [], []
-        self.flush(self.parse_batch(lines, rows))
+        rebuild = self._drop_secondary_index()
+        pipelined(self.parsed_batches(), self.flush)
         if self.state.writing:
             self.settle_first_seen()
+        if rebuild is not None:
+            rebuild.create(self.conn)
 
-    @property
-    def source(self) -> Any:
-        return self.state.source
+    def _drop_secondary_index(self) -> sa.Index | None:
+        """Loading an empty SQLite table, build its (customer, time) index once at the end
+        instead of row by row: the same index, several times faster. Readers keep the old
+        schema until the transaction commits."""
+        if self.had_orders or self.conn.dialect.name != "sqlite":
+            return None
+        index = next(i for i in table_of(Order).indexes if i.name == SECONDARY_INDEX)
+        index.drop(self.conn)
+        return index
 
-    def parse_batch(self, lines: list[int], rows: list[list[str]]) -> list[OrderRow]:
+    # -- parsing -------------------------------------------------------------------
+
+    def parsed_batches(self) -> Iterator[Columns]:
+        for lines, rows in self.source.batches(self.options.batch_rows):
+            yield self.parse_batch(lines, rows)
+            if self.progress is not None:
+                self.progress(self.source.bytes_read(), self.source.size)
+
+    def parse_batch(self, lines: list[int], rows: list[list[str]]) -> Columns:
         """Parse a batch column by column through caches (exports repeat dates, amounts
-        and quantities a lot); a row any fast path refuses goes through `parse`, which
-        accepts it or says precisely what is wrong."""
+        and quantities a lot). Rows a fast path refuses go through `parse`, which
+        accepts them or says precisely what is wrong."""
+        batch = Columns()
         if not rows:
-            return []
+            return batch
         cols = self.source.columns
         width = len(self.source.header)
-        simple = "currency" not in cols and all(len(row) == width for row in rows)
-        if not simple:
-            each = (self.parse(line, row) for line, row in zip(lines, rows, strict=True))
-            return [r for r in each if r is not None]
-        columns = list(zip(*rows, strict=True))
+        if "currency" in cols or any(len(row) != width for row in rows):
+            for line, row in zip(lines, rows, strict=True):
+                parsed = self.parse(line, row)
+                if parsed is not None:
+                    batch.add(parsed)
+            return batch
         n = len(rows)
-        times = self._mapped(columns[cols["ordered_at"]], self.time_cache, self._time_or_none)
-        amounts = self._mapped(columns[cols["amount"]], self.amount_cache, self._amount_or_none)
-        if "quantity" in cols:
-            quantities = self._mapped(
-                columns[cols["quantity"]], self.quantity_cache, self._quantity_or_none
-            )
-        else:
-            quantities = [1] * n
-        if self.by_email:
-            customers: list[str] = [""] * n  # the slow path handles e-mail keys
-        else:
-            customers = [c.strip() for c in columns[cols["customer_id"]]]
-        emails: list[str | None] = [None] * n
-        if "customer_email" in cols:
-            emails = [e.strip().lower() or None for e in columns[cols["customer_email"]]]
-        names = (
-            [c.strip()[:300] for c in columns[cols["customer_name"]]]
+        column = list(zip(*rows, strict=True))
+        nothing: list[str | None] = [None] * n
+        times = _mapped(column[cols["ordered_at"]], self.time_cache, self._time_or_none)
+        amounts = _mapped(column[cols["amount"]], self.amount_cache, self._amount_or_none)
+        quantities: list[int | None] = (
+            _mapped(column[cols["quantity"]], self.quantity_cache, _quantity_or_none)
+            if "quantity" in cols
+            else [1] * n
+        )
+        emails: list[str | None] = (
+            _mapped(column[cols["customer_email"]], self.email_cache, _email_or_none)
+            if "customer_email" in cols
+            else [""] * n
+        )
+        customers: list[str] = (
+            [e or "" for e in emails]
+            if self.by_email
+            else [c.strip() for c in column[cols["customer_id"]]]
+        )
+        keys = [k.strip() for k in column[cols["order_id"]]] if self.explicit else [""] * n
+        bad: set[int] = set()
+        if (
+            None in times
+            or None in amounts
+            or None in quantities
+            or None in emails
+            or "" in customers
+            or max(map(len, customers)) > 200
+            or (self.explicit and ("" in keys or max(map(len, keys)) > 200))
+        ):
+            bad = {
+                i
+                for i in range(n)
+                if times[i] is None
+                or amounts[i] is None
+                or quantities[i] is None
+                or emails[i] is None
+                or not customers[i]
+                or len(customers[i]) > 200
+                or (self.explicit and not 0 < len(keys[i]) <= 200)
+            }
+        batch.lines = lines
+        batch.raw = rows
+        batch.keys = keys
+        batch.customers = customers
+        batch.names = (
+            [c.strip()[:300] for c in column[cols["customer_name"]]]
             if "customer_name" in cols
             else [""] * n
         )
-        keys = [k.strip() for k in columns[cols["order_id"]]] if "order_id" in cols else [""] * n
-        products = (
-            [p.strip()[:300] or None for p in columns[cols["product"]]]
+        batch.emails = [e or None for e in emails]
+        batch.times = times
+        batch.amounts = amounts
+        batch.currencies = [self.options.currency] * n
+        batch.quantities = quantities  # type: ignore[assignment]
+        batch.products = (
+            [p.strip()[:300] or None for p in column[cols["product"]]]
             if "product" in cols
-            else [None] * n
+            else nothing
         )
-        notes = (
-            [d.strip() or None for d in columns[cols["description"]]]
+        batch.notes = (
+            [d.strip() or None for d in column[cols["description"]]]
             if "description" in cols
-            else [None] * n
+            else nothing[:]
         )
-        currency = self.options.currency
-        out: list[OrderRow] = []
-        for i in range(n):
-            when, amount, quantity, customer = times[i], amounts[i], quantities[i], customers[i]
-            email = emails[i]
-            if (
-                when is None
-                or amount is None
-                or quantity is None
-                or not customer
-                or len(customer) > 200
-                or len(keys[i]) > 200
-                or (email is not None and not _EMAIL_OK(email))
-            ):
-                parsed = self.parse(lines[i], rows[i])
+        if bad:
+            careful = [self.parse(lines[i], rows[i]) for i in sorted(bad)]
+            batch = batch.without(bad)
+            for parsed in careful:
                 if parsed is not None:
-                    out.append(parsed)
-                continue
-            out.append(
-                OrderRow(
-                    lines[i],
-                    rows[i],
-                    keys[i],
-                    bool(keys[i]),
-                    customer,
-                    names[i],
-                    email,
-                    when,
-                    amount,
-                    currency,
-                    quantity,
-                    products[i],
-                    notes[i],
-                )
-            )
-        return out
-
-    @staticmethod
-    def _mapped(column: tuple[str, ...], cache: dict[str, Any], parse: Any) -> list[Any]:
-        missing = set(column).difference(cache)
-        if missing:
-            if len(cache) + len(missing) > CACHE_LIMIT:
-                cache.clear()
-                missing = set(column)
-            for text in missing:
-                cache[text] = parse(text)
-        return [cache[text] for text in column]
+                    batch.add(parsed)
+        return batch
 
     def _time_or_none(self, text: str) -> datetime | None:
         try:
@@ -351,16 +414,8 @@ class _OrdersImport:
             return None
         return amount
 
-    @staticmethod
-    def _quantity_or_none(text: str) -> int | None:
-        if not text.strip():
-            return 1
-        try:
-            return parse_quantity(text)
-        except CellError:
-            return None
-
     def parse(self, line: int, row: list[str]) -> OrderRow | None:
+        """Parse one row with every check, naming the first cell that fails."""
         state = self.state
         cols = self.source.columns
         if len(row) != len(self.source.header):
@@ -404,23 +459,24 @@ class _OrdersImport:
                     raise CellError("the customer id is empty")
                 if len(customer) > 200:
                     raise CellError("the customer id is longer than 200 characters")
-            product = row[cols["product"]].strip()[:300] or None if "product" in cols else None
-            description = (
-                row[cols["description"]].strip() or None if "description" in cols else None
-            )
-            name = row[cols["customer_name"]].strip()[:300] if "customer_name" in cols else ""
-            key = row[cols["order_id"]].strip() if "order_id" in cols else ""
-            if "order_id" in cols and len(key) > 200:
+            key = ""
+            if self.explicit:
                 field_name = "order_id"
-                raise CellError("the order id is longer than 200 characters")
+                key = row[cols["order_id"]].strip()
+                if not key:
+                    raise CellError("the order id is empty")
+                if len(key) > 200:
+                    raise CellError("the order id is longer than 200 characters")
         except CellError as exc:
             state.reject(line, row, field_name, str(exc))
             return None
+        product = row[cols["product"]].strip()[:300] or None if "product" in cols else None
+        description = row[cols["description"]].strip() or None if "description" in cols else None
+        name = row[cols["customer_name"]].strip()[:300] if "customer_name" in cols else ""
         return OrderRow(
             line,
             row,
             key,
-            bool(key),
             customer,
             name,
             email,
@@ -434,197 +490,283 @@ class _OrdersImport:
 
     # -- writing -------------------------------------------------------------------
 
-    def flush(self, batch: list[OrderRow]) -> None:
-        if self.progress is not None:
-            self.progress(self.source.bytes_read(), self.source.size)
+    def flush(self, batch: Columns) -> None:
         if not batch:
             return
         batch = self.assign_keys(batch)
-        customer_ids = self.resolve_customers(batch)
-        existing = self.existing_orders([r.key for r in batch]) if self.had_orders else {}
-        if not self.state.writing:
-            return
-        stored = self.stored_times
-        store_ts, run_id, now = self.store_ts, self.run_id, self.stored_now
-        inserts: list[tuple[Any, ...]] = []
-        updates: list[tuple[Any, ...]] = []
-        first = self.first_order
-        summary = self.summary
-        for r in batch:
-            customer_id = customer_ids.get(r.customer)
-            if customer_id is None:
-                continue  # rejected in resolve_customers
-            when = r.ordered_at
-            at = stored.get(when)
-            if at is None:
-                if len(stored) > CACHE_LIMIT:
-                    stored.clear()
-                at = stored[when] = store_ts(when)
-            old = existing.get(r.key)
-            if old is None:
-                inserts.append(
-                    (
-                        r.key,
-                        customer_id,
-                        at,
-                        r.amount_minor,
-                        r.currency,
-                        r.quantity,
-                        r.product,
-                        r.description,
-                        run_id,
-                        now,
-                    )
-                )
-            elif old != (
-                customer_id,
-                when,
-                r.amount_minor,
-                r.currency,
-                r.quantity,
-                r.product,
-                r.description,
-            ):
-                updates.append(
-                    (
-                        customer_id,
-                        at,
-                        r.amount_minor,
-                        r.currency,
-                        r.quantity,
-                        r.product,
-                        r.description,
-                        run_id,
-                        r.key,
-                    )
-                )
-            else:
-                summary.unchanged += 1
-            seen = first.get(customer_id)
+        earliest: dict[str, datetime] = {}
+        for customer, when in zip(batch.customers, batch.times, strict=True):
+            seen = earliest.get(customer)
             if seen is None or when < seen:
-                first[customer_id] = when
-        if inserts:
-            self.conn.exec_driver_sql(self.insert_sql, inserts)
-            summary.added += len(inserts)
+                earliest[customer] = when
+        batch = self.resolve_customers(batch, earliest)
+        if not self.state.writing or not batch:
+            return
+        known = self.customer_ids
+        cids = [known[c] for c in batch.customers]
+        stored = self.stored_times
+        for when in set(batch.times).difference(stored):
+            if len(stored) > CACHE_LIMIT:
+                stored.clear()
+            stored[when] = self.store_ts(when)
+        at = [stored[when] for when in batch.times]
+        new = list(
+            zip(
+                batch.keys,
+                cids,
+                at,
+                batch.amounts,
+                batch.currencies,
+                batch.quantities,
+                batch.products,
+                batch.notes,
+                repeat(self.run_id),
+                repeat(self.stored_now),
+                strict=False,
+            )
+        )
+        if self.had_orders:
+            new = self.split_existing(new)
+        if new:
+            self.conn.exec_driver_sql(self.insert_sql, new)
+            self.summary.added += len(new)
+        first = self.first_order
+        for customer, when in earliest.items():
+            cid = known[customer]
+            seen = first.get(cid)
+            if seen is None or when < seen:
+                first[cid] = when
+
+    def split_existing(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Update the orders that exist and changed; count the unchanged; return the new."""
+        existing = self.existing_orders([r[0] for r in rows])
+        new: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
+        for r in rows:
+            old = existing.get(r[0])
+            if old is None:
+                new.append(r)
+            elif old != r[1:8]:
+                updates.append((*r[1:8], self.run_id, r[0]))
+        self.summary.unchanged += len(rows) - len(new) - len(updates)
         if updates:
             self.conn.exec_driver_sql(self.update_sql, updates)
-            summary.updated += len(updates)
+            self.summary.updated += len(updates)
+        return new
 
-    def assign_keys(self, batch: list[OrderRow]) -> list[OrderRow]:
+    def existing_orders(self, keys: list[str]) -> dict[str, tuple[Any, ...]]:
+        """The stored values of the orders with these keys, as the driver returns them."""
+        found: dict[str, tuple[Any, ...]] = {}
+        for part in chunks(keys):
+            marks = ", ".join("?" * len(part))  # placeholders only: values are bound
+            columns = (
+                "customer_id, ordered_at, amount_minor, currency, quantity, product, description"
+            )
+            sql = driver_sql(
+                self.conn,
+                f"SELECT external_id, {columns} FROM orders WHERE external_id IN ({marks})",  # noqa: S608
+            )
+            for row in self.conn.exec_driver_sql(sql, tuple(part)):
+                found[row[0]] = tuple(row[1:])
+        return found
+
+    def assign_keys(self, batch: Columns) -> Columns:
         """Check order ids are unique in the file; give rows without one a content key."""
-        explicit = [r for r in batch if r.explicit]
-        keep: list[OrderRow] = []
-        if explicit:
-            hashes = [key_hash(r.key) for r in explicit]
-            before = self.ids_seen.contains(hashes).tolist()
-            in_batch: set[int] = set()
-            bad: set[int] = set()
-            for r, h, dup in zip(explicit, hashes, before, strict=True):
-                if dup or h in in_batch:
-                    self.state.reject(
-                        r.line, r.raw, "order_id", f"order id {r.key!r} appears twice in the file"
-                    )
-                    bad.add(r.line)
-                in_batch.add(h)
+        if self.explicit:
+            hashes = [hash(k) for k in batch.keys]  # one run's own memory: hash() will do
+            before = self.ids_seen.contains(hashes)
             self.ids_seen.add(hashes)
-            keep = [r for r in explicit if r.line not in bad]
-        implicit = [r for r in batch if not r.explicit]
-        if implicit:
-            contents = [
-                f"{r.customer}|{r.ordered_at.isoformat()}|{r.amount_minor}|{r.currency}|"
-                f"{r.quantity}|{r.product or ''}"
-                for r in implicit
-            ]
-            digests = [hashlib.blake2b(c.encode(), digest_size=16).digest() for c in contents]
-            numbers = self.occurrences.number([int.from_bytes(d[:8], "little") for d in digests])
-            for r, d, n in zip(implicit, digests, numbers, strict=True):
-                key = f"row:{d.hex()}" + (f":{n}" if n else "")
-                keep.append(r._replace(key=key))
-        return keep
-
-    def resolve_customers(self, batch: list[OrderRow]) -> dict[str, int]:
-        """Map each row's customer to its id, creating unknown customers if allowed."""
-        known = self.customer_ids
-        missing = list({r.customer for r in batch if r.customer not in known})
-        if missing:
-            known.update(self.lookup_customers(missing))
-            new = [k for k in missing if k not in known]
-            if new and self.options.create_customers and self.state.writing:
-                self.create_customers(new, batch)
-                known.update(self.lookup_customers(new))
-        if not self.options.create_customers or not self.state.writing:
-            for r in batch:
-                if r.customer not in known and self.options.create_customers is False:
-                    field_name = "customer_email" if self.by_email else "customer_id"
+            if not before.any() and len(set(hashes)) == len(hashes):
+                return batch
+            seen: set[int] = set()
+            drop: set[int] = set()
+            for i, (h, was) in enumerate(zip(hashes, before.tolist(), strict=True)):
+                if was or h in seen:
+                    key = batch.keys[i]
                     self.state.reject(
-                        r.line,
-                        r.raw,
-                        field_name,
-                        f"unknown customer {r.customer!r} (import customers first, or "
-                        "leave out --no-create-customers)",
+                        batch.lines[i],
+                        batch.raw[i],
+                        "order_id",
+                        f"order id {key!r} appears twice in the file",
                     )
-        return known
+                    drop.add(i)
+                seen.add(h)
+            return batch.without(drop)
+        contents = [
+            f"{c}|{t.isoformat()}|{a}|{cur}|{q}|{p or ''}"
+            for c, t, a, cur, q, p in zip(
+                batch.customers,
+                batch.times,
+                batch.amounts,
+                batch.currencies,
+                batch.quantities,
+                batch.products,
+                strict=True,
+            )
+        ]
+        digests = [hashlib.blake2b(c.encode(), digest_size=16).hexdigest() for c in contents]
+        numbers = self.occurrences.number([hash(d) for d in digests])
+        batch.keys = [
+            f"row:{d}:{n}" if n else f"row:{d}" for d, n in zip(digests, numbers, strict=True)
+        ]
+        return batch
+
+    def resolve_customers(self, batch: Columns, earliest: dict[str, datetime]) -> Columns:
+        """Map each row's customer to an id, creating unknown customers if allowed."""
+        known = self.customer_ids
+        missing = set(batch.customers).difference(known)
+        if not missing:
+            return batch
+        if self.had_customers:
+            known.update(self.lookup_customers(list(missing)))
+        new = [k for k in missing if k not in known]
+        if not new:
+            return batch
+        if self.options.create_customers:
+            if self.state.writing:
+                known.update(self.create_customers(new, batch, earliest))
+            return batch
+        unknown = set(new)
+        column = "customer_email" if self.by_email else "customer_id"
+        drop = set()
+        for i, customer in enumerate(batch.customers):
+            if customer in unknown:
+                self.state.reject(
+                    batch.lines[i],
+                    batch.raw[i],
+                    column,
+                    f"unknown customer {customer!r} (import customers first, or leave out "
+                    "--no-create-customers)",
+                )
+                drop.add(i)
+        return batch.without(drop)
 
     def lookup_customers(self, keys: list[str]) -> dict[str, int]:
-        table = table_of(Customer)
-        column = table.c.email if self.by_email else table.c.external_id
+        column = "email" if self.by_email else "external_id"
         found: dict[str, int] = {}
         for part in chunks(keys):
-            query = sa.select(column, table.c.id).where(column.in_(part)).order_by(table.c.id)
-            for key, customer_id in self.conn.execute(query):
+            marks = ", ".join("?" * len(part))  # placeholders only: values are bound
+            sql = driver_sql(
+                self.conn,
+                f"SELECT {column}, id FROM customers WHERE {column} IN ({marks}) ORDER BY id",  # noqa: S608
+            )
+            for key, customer_id in self.conn.exec_driver_sql(sql, tuple(part)):
                 found.setdefault(key, customer_id)
         return found
 
-    def create_customers(self, keys: list[str], batch: list[OrderRow]) -> None:
-        details = {r.customer: r for r in batch}
+    def create_customers(
+        self, keys: list[str], batch: Columns, earliest: dict[str, datetime]
+    ) -> dict[str, int]:
+        """Add the customers first seen in this file; returns their ids."""
+        wanted = set(keys)
+        details: dict[str, tuple[str, str | None]] = {}
+        for customer, name, email in zip(batch.customers, batch.names, batch.emails, strict=True):
+            if customer in wanted and customer not in details:
+                details[customer] = (name, email)
         now = self.stored_now
+        store_ts = self.store_ts
         rows = [
             (
                 None if self.by_email else key,
-                details[key].customer_name,
-                details[key].customer_email,
+                name,
+                email,
                 "[]",
                 False,
                 now,
                 now,
                 1,
+                store_ts(earliest[key]),
             )
-            for key in keys
+            for key, (name, email) in details.items()
         ]
-        self.conn.exec_driver_sql(self.customer_sql, rows)
         self.summary.customers_added += len(rows)
+        if self.next_customer_id:
+            first = self.next_customer_id
+            self.next_customer_id += len(rows)
+            ids = range(first, first + len(rows))
+            self.conn.exec_driver_sql(
+                self.customer_sql_with_id, [(i, *row) for i, row in zip(ids, rows, strict=True)]
+            )
+            made = dict(zip(details, ids, strict=True))
+        else:
+            made = self._insert_returning_ids(list(details), rows)
+        for key, cid in made.items():
+            self.created_first[cid] = earliest[key]
+        return made
 
-    def existing_orders(self, keys: list[str]) -> dict[str, tuple[Any, ...]]:
-        t = table_of(Order)
-        columns = (
-            t.c.customer_id,
-            t.c.ordered_at,
-            t.c.amount_minor,
-            t.c.currency,
-            t.c.quantity,
-            t.c.product,
-            t.c.description,
+    def _insert_returning_ids(self, keys: list[str], rows: list[tuple[Any, ...]]) -> dict[str, int]:
+        """PostgreSQL numbers new rows itself (other writers may be at work meanwhile)."""
+        table = table_of(Customer)
+        values = [
+            {
+                "external_id": r[0],
+                "name": r[1],
+                "email": r[2],
+                "tags": [],
+                "marketing_consent": False,
+                "created_at": self.now,
+                "updated_at": self.now,
+                "version": 1,
+                "first_seen": r[8],
+            }
+            for r in rows
+        ]
+        result = self.conn.execute(
+            sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), values
         )
-        found: dict[str, tuple[Any, ...]] = {}
-        for part in chunks(keys):
-            query = sa.select(t.c.external_id, *columns).where(t.c.external_id.in_(part))
-            for row in self.conn.execute(query):
-                found[row[0]] = tuple(row[1:])
-        return found
+        return dict(zip(keys, result.scalars(), strict=True))
 
     def settle_first_seen(self) -> None:
         """A customer is first seen at their earliest order (never later than known)."""
-        if not self.first_order:
+        created = self.created_first
+        later = {
+            cid: when
+            for cid, when in self.first_order.items()
+            if cid not in created or when < created[cid]
+        }
+        if not later:
             return
-        stored, store_ts = self.stored_times, self.store_ts
+        store_ts = self.store_ts
         sql = driver_sql(
             self.conn,
             "UPDATE customers SET first_seen = ? "
             "WHERE id = ? AND (first_seen IS NULL OR first_seen > ?)",
         )
-        rows = []
-        for cid, ts in self.first_order.items():
-            at = stored.get(ts) or store_ts(ts)
-            rows.append((at, cid, at))
+        rows = [(store_ts(when), cid, store_ts(when)) for cid, when in later.items()]
         for part in chunks(rows, 50_000):
             self.conn.exec_driver_sql(sql, part)
+
+
+def _has_rows(conn: Connection, table: sa.Table) -> bool:
+    return conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is not None
+
+
+def _mapped(column: tuple[str, ...], cache: dict[str, Any], parse: Any) -> list[Any]:
+    """`[parse(x) for x in column]`, parsing each distinct value once."""
+    missing = set(column).difference(cache)
+    if missing:
+        if len(cache) + len(missing) > CACHE_LIMIT:
+            cache.clear()
+            missing = set(column)
+        for text in missing:
+            cache[text] = parse(text)
+    return [cache[text] for text in column]
+
+
+def _quantity_or_none(text: str) -> int | None:
+    if not text.strip():
+        return 1
+    try:
+        return parse_quantity(text)
+    except CellError:
+        return None
+
+
+def _email_or_none(text: str) -> str | None:
+    """The address, "" for an empty cell, None for one that is not an address."""
+    if not text.strip():
+        return ""
+    try:
+        return parse_email(text)
+    except CellError:
+        return None

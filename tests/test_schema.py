@@ -1,0 +1,42 @@
+"""The migrations build exactly the schema the models describe, on every backend."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.engine import Engine
+
+from keepwell import db
+from keepwell.models import metadata
+
+
+def test_models_match_the_migrated_schema(engine: Engine) -> None:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        differences = compare_metadata(context, metadata)
+    assert differences == []
+
+
+def test_database_is_at_the_newest_revision(engine: Engine) -> None:
+    assert db.current_revision(engine) == db.head_revision()
+    db.require_current(engine)  # does not raise
+
+
+def test_sqlite_connection_settings(sqlite_engine: Engine) -> None:
+    with sqlite_engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == db.SQLITE_BUSY_TIMEOUT_MS
+
+
+def test_a_database_without_schema_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from keepwell.errors import DatabaseNotReady
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    with pytest.raises(DatabaseNotReady, match="run `keepwell init` first"):
+        db.require_current(engine)
+    before, after = db.upgrade(engine)
+    assert (before, after) == (None, db.head_revision())
+    assert db.upgrade(engine) == (after, after)  # upgrading again changes nothing
