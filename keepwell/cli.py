@@ -376,13 +376,13 @@ def _print_overview(desk: Any, where: str) -> None:
         )
     out.print(quiet)
     birthdays = Table(title="Birthdays in the next 14 days", title_justify="left")
-    for column in ("when", "customer", "owner", "cultural notes"):
+    for column in ("date", "when", "customer", "owner", "cultural notes"):
         birthdays.add_column(column)
     today = clock.today()
     for b in desk.birthdays:
         days = (b.on - today).days
-        when = "today" if days == 0 else f"in {days} days ({b.on.isoformat()})"
-        birthdays.add_row(when, b.name, b.owner, b.cultural_notes or "")
+        when = {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
+        birthdays.add_row(f"{b.on:%a %d %b}", when, b.name, b.owner, b.cultural_notes or "")
     out.print(birthdays)
 
 

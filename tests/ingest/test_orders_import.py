@@ -282,3 +282,87 @@ def test_empty_and_missing_files(sqlite_engine: Engine, tmp_path: Path) -> None:
         import_orders(sqlite_engine, tmp_path / "nope.csv")
     summary = import_orders(sqlite_engine, write(tmp_path, "customer_id,order_date,amount\n"))
     assert summary.added == 0
+
+
+def test_time_zones_are_converted_to_utc(engine: Engine, tmp_path: Path) -> None:
+    text = "order_id,customer_id,created_at,amount\nA,1,2024-03-05T14:30:00+01:00,1\nB,1,2024-03-05T14:30:00Z,1\nC,1,2024-03-05 14:30:00,1\n"
+    import_orders(engine, write(tmp_path, text))
+    with engine.connect() as conn:
+        from keepwell.db import table_of
+        from keepwell.orders.models import Order
+
+        table = table_of(Order)
+        got = dict(
+            conn.execute(
+                table.select().with_only_columns(table.c.external_id, table.c.ordered_at)
+            ).all()
+        )
+    assert [got[k].isoformat() for k in "ABC"] == [
+        "2024-03-05T13:30:00+00:00",
+        "2024-03-05T14:30:00+00:00",
+        "2024-03-05T14:30:00+00:00",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cell", "reason"),
+    [
+        ("-2", "negative quantity '-2'"),
+        ("2.5", "quantity '2.5' is not a whole number"),
+        ("5000000", "implausible quantity '5000000'"),
+        ("lots", "'lots' is not a whole number"),
+    ],
+)
+def test_bad_quantities(sqlite_engine: Engine, tmp_path: Path, cell: str, reason: str) -> None:
+    path = write(tmp_path, f"customer_id,order_date,amount,qty\n1,2024-01-01,1.00,{cell}\n")
+    with pytest.raises(ImportRejected) as caught:
+        import_orders(sqlite_engine, path)
+    assert (caught.value.errors[0].column, caught.value.errors[0].reason[: len(reason)]) == (
+        "qty",
+        reason,
+    )
+
+
+def test_an_oversized_field_is_named_and_rejected(sqlite_engine: Engine, tmp_path: Path) -> None:
+    huge = "x" * 200_000
+    path = write(
+        tmp_path,
+        f'customer_id,order_date,amount,notes\n1,2024-01-01,1.00,ok\n2,2024-01-01,1.00,"{huge}"\n',
+    )
+    with pytest.raises(ImportRejected) as caught:
+        import_orders(sqlite_engine, path)
+    error = caught.value.errors[0]
+    assert error.line == 3 and "field larger than field limit" in error.reason
+    assert count(sqlite_engine, "orders") == 0
+
+
+def test_an_encoding_error_far_into_a_big_file_names_its_line(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    good = "".join(f"{i},2024-01-01,1.00\n" for i in range(20_000))  # well past the sniffed sample
+    data = ("customer_id,order_date,amount\n" + good).encode() + b"7,2024-01-01,1.00,\xff\n"
+    with pytest.raises(ImportRejected) as caught:
+        import_orders(sqlite_engine, write(tmp_path, data))
+    assert caught.value.errors[0].line == 20_002
+    assert "byte 0xFF" in caught.value.errors[0].reason
+    assert count(sqlite_engine, "orders") == 0
+
+
+def test_a_large_file_in_small_batches_matches_one_batch(engine: Engine, tmp_path: Path) -> None:
+    """Batching (and the writer thread) must not change what is imported."""
+    import random
+
+    rng = random.Random(3)
+    body = "".join(
+        f"{rng.randrange(300)},2024-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d},{rng.randrange(1, 9999) / 100:.2f}\n"
+        for _ in range(5000)
+    )
+    path = write(tmp_path, "customer_id,order_date,amount\n" + body)
+    summary = import_orders(engine, path, ImportOptions(batch_rows=333))
+    assert summary.added == 5000
+    assert import_orders(engine, path).unchanged == 5000  # one batch finds the same keys
+    first_seen = rows(
+        engine,
+        "SELECT count(*) FROM customers c WHERE first_seen = (SELECT min(ordered_at) FROM orders o WHERE o.customer_id = c.id)",
+    )
+    assert first_seen[0][0] == count(engine, "customers")
