@@ -69,8 +69,9 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
 
 def sqlite_timestamp(moment: datetime) -> str:
     """How UTCDateTime stores `moment` on SQLite (for bulk paths that bypass the ORM)."""
-    moment = moment.astimezone(UTC) if moment.tzinfo else moment
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(" ", "microseconds")
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -111,6 +111,7 @@ class CsvFile:
     columns: dict[str, int]  # field name -> column index
     ignored: list[str]
     size: int
+    header_lines: int  # physical lines up to and including the header
     _raw: IO[bytes]
     _text: io.TextIOWrapper
     _reader: Any  # a csv reader (its line_num tells where a row ends)
@@ -242,6 +243,7 @@ def open_csv(
         columns=columns,
         ignored=ignored,
         size=path.stat().st_size,
+        header_lines=reader.line_num,
         _raw=raw,
         _text=text,
         _reader=reader,

@@ -60,6 +60,7 @@ class ImportSummary:
     ignored_columns: list[str] = field(default_factory=list)
     dry_run: bool = False
     rejects_file: str | None = None
+    fast_path: bool = False  # read column by column (see ingest/orders_fast.py)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -218,13 +219,15 @@ def _unchecked_foreign_keys(conn: Connection, enabled: bool) -> Iterator[None]:
     if not enabled or conn.dialect.name != "sqlite":
         yield
         return
-    conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
-    conn.commit()
+    # PRAGMA foreign_keys does nothing inside a transaction: say it on the bare
+    # connection, before SQLAlchemy begins one.
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys = OFF")
     try:
         yield
     finally:
-        conn.exec_driver_sql("PRAGMA foreign_keys = ON")
-        conn.commit()
+        raw.execute("PRAGMA foreign_keys = ON")
 
 
 def run_import(

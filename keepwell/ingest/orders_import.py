@@ -9,7 +9,7 @@ importing the same file twice adds nothing.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import repeat
@@ -249,8 +249,6 @@ class _OrdersImport:
         self.ids_seen = SeenKeys()
         self.occurrences = Occurrences()
         self.customer_ids: dict[str, int] = {}
-        self.first_order: dict[int, datetime] = {}
-        self.created_first: dict[int, datetime] = {}  # first_seen given to new customers
         self.time_cache: dict[str, datetime | None] = {}
         self.amount_cache: dict[str, int | None] = {}
         self.quantity_cache: dict[str, int | None] = {}
@@ -261,17 +259,16 @@ class _OrdersImport:
         orders = table_of(Order)
         self.had_orders = _has_rows(conn, orders)
         self.had_customers = _has_rows(conn, table_of(Customer))
-        self.next_customer_id = 0
+        self.next_customer_id = self._first_free_customer_id()
+        self.customer_sql = ""
         if conn.dialect.name == "sqlite":
-            # The import holds SQLite's only write lock: it can number new customers itself.
-            self.next_customer_id = 1 + (
-                conn.execute(sa.select(sa.func.max(table_of(Customer).c.id))).scalar() or 0
+            stamp = str(self.stored_now)
+            assert all(c in "0123456789-:. " for c in stamp)  # a literal of our own making
+            self.customer_sql = (
+                "INSERT INTO customers (id, external_id, name, email, tags, "  # noqa: S608
+                "marketing_consent, created_at, updated_at, version) "
+                f"VALUES (?, ?, ?, ?, '[]', 0, '{stamp}', '{stamp}', 1)"
             )
-        self.customer_sql_with_id = driver_sql(
-            conn,
-            "INSERT INTO customers (id, external_id, name, email, tags, marketing_consent, "
-            "created_at, updated_at, version, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
         self.insert_sql = driver_sql(
             conn,
             "INSERT INTO orders (external_id, customer_id, ordered_at, amount_minor, currency, "
@@ -286,11 +283,39 @@ class _OrdersImport:
 
     def run(self) -> None:
         rebuild = self._drop_secondary_index()
-        pipelined(self.parsed_batches(), self.flush)
-        if self.state.writing:
-            self.settle_first_seen()
+        if not self._fast_path():
+            pipelined(self.parsed_batches(), self.flush)
         if rebuild is not None:
             rebuild.create(self.conn)
+        if self.state.writing:
+            self.settle_first_seen()
+
+    def _fast_path(self) -> bool:
+        """Try the columnar path (see orders_fast); on any doubt, undo it and say no."""
+        from keepwell.ingest.orders_fast import NotFast, fast_path_refusal, import_fast
+
+        if self.had_orders or fast_path_refusal(self) is not None:
+            return False
+        savepoint = self.conn.begin_nested()
+        try:
+            import_fast(self)
+        except NotFast:
+            savepoint.rollback()
+            self.summary.added = self.summary.customers_added = 0
+            self.customer_ids.clear()
+            self.next_customer_id = self._first_free_customer_id()
+            return False
+        savepoint.commit()
+        self.summary.fast_path = True
+        return True
+
+    def _first_free_customer_id(self) -> int:
+        """On SQLite the import holds the only write lock and numbers new customers itself."""
+        if self.conn.dialect.name != "sqlite":
+            return 0
+        return 1 + (
+            self.conn.execute(sa.select(sa.func.max(table_of(Customer).c.id))).scalar() or 0
+        )
 
     def _drop_secondary_index(self) -> sa.Index | None:
         """Loading an empty SQLite table, build its (customer, time) index once at the end
@@ -494,22 +519,12 @@ class _OrdersImport:
         if not batch:
             return
         batch = self.assign_keys(batch)
-        earliest: dict[str, datetime] = {}
-        for customer, when in zip(batch.customers, batch.times, strict=True):
-            seen = earliest.get(customer)
-            if seen is None or when < seen:
-                earliest[customer] = when
-        batch = self.resolve_customers(batch, earliest)
+        batch = self.resolve_customers(batch)
         if not self.state.writing or not batch:
             return
         known = self.customer_ids
         cids = [known[c] for c in batch.customers]
-        stored = self.stored_times
-        for when in set(batch.times).difference(stored):
-            if len(stored) > CACHE_LIMIT:
-                stored.clear()
-            stored[when] = self.store_ts(when)
-        at = [stored[when] for when in batch.times]
+        at = _mapped(batch.times, self.stored_times, self.store_ts)
         new = list(
             zip(
                 batch.keys,
@@ -530,12 +545,6 @@ class _OrdersImport:
         if new:
             self.conn.exec_driver_sql(self.insert_sql, new)
             self.summary.added += len(new)
-        first = self.first_order
-        for customer, when in earliest.items():
-            cid = known[customer]
-            seen = first.get(cid)
-            if seen is None or when < seen:
-                first[cid] = when
 
     def split_existing(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """Update the orders that exist and changed; count the unchanged; return the new."""
@@ -611,7 +620,7 @@ class _OrdersImport:
         ]
         return batch
 
-    def resolve_customers(self, batch: Columns, earliest: dict[str, datetime]) -> Columns:
+    def resolve_customers(self, batch: Columns) -> Columns:
         """Map each row's customer to an id, creating unknown customers if allowed."""
         known = self.customer_ids
         missing = set(batch.customers).difference(known)
@@ -624,7 +633,14 @@ class _OrdersImport:
             return batch
         if self.options.create_customers:
             if self.state.writing:
-                known.update(self.create_customers(new, batch, earliest))
+                wanted = set(new)
+                details: dict[str, tuple[str, str | None]] = {}
+                for key, name, email in zip(
+                    batch.customers, batch.names, batch.emails, strict=True
+                ):
+                    if key in wanted and key not in details:
+                        details[key] = (name, email)
+                known.update(self.create_customers(details))
             return batch
         unknown = set(new)
         column = "customer_email" if self.by_email else "customer_id"
@@ -654,86 +670,55 @@ class _OrdersImport:
                 found.setdefault(key, customer_id)
         return found
 
-    def create_customers(
-        self, keys: list[str], batch: Columns, earliest: dict[str, datetime]
-    ) -> dict[str, int]:
-        """Add the customers first seen in this file; returns their ids."""
-        wanted = set(keys)
-        details: dict[str, tuple[str, str | None]] = {}
-        for customer, name, email in zip(batch.customers, batch.names, batch.emails, strict=True):
-            if customer in wanted and customer not in details:
-                details[customer] = (name, email)
-        now = self.stored_now
-        store_ts = self.store_ts
+    def create_customers(self, details: dict[str, tuple[str, str | None]]) -> dict[str, int]:
+        """Add customers first seen in this file (key -> name, e-mail); returns their ids."""
+        self.summary.customers_added += len(details)
+        if not self.next_customer_id:
+            return self._insert_returning_ids(details)
+        first = self.next_customer_id
+        self.next_customer_id += len(details)
+        ids = range(first, first + len(details))
         rows = [
-            (
-                None if self.by_email else key,
-                name,
-                email,
-                "[]",
-                False,
-                now,
-                now,
-                1,
-                store_ts(earliest[key]),
-            )
-            for key, (name, email) in details.items()
+            (cid, None if self.by_email else key, name, email)
+            for cid, (key, (name, email)) in zip(ids, details.items(), strict=True)
         ]
-        self.summary.customers_added += len(rows)
-        if self.next_customer_id:
-            first = self.next_customer_id
-            self.next_customer_id += len(rows)
-            ids = range(first, first + len(rows))
-            self.conn.exec_driver_sql(
-                self.customer_sql_with_id, [(i, *row) for i, row in zip(ids, rows, strict=True)]
-            )
-            made = dict(zip(details, ids, strict=True))
-        else:
-            made = self._insert_returning_ids(list(details), rows)
-        for key, cid in made.items():
-            self.created_first[cid] = earliest[key]
-        return made
+        self.conn.exec_driver_sql(self.customer_sql, rows)
+        return dict(zip(details, ids, strict=True))
 
-    def _insert_returning_ids(self, keys: list[str], rows: list[tuple[Any, ...]]) -> dict[str, int]:
+    def _insert_returning_ids(self, details: dict[str, tuple[str, str | None]]) -> dict[str, int]:
         """PostgreSQL numbers new rows itself (other writers may be at work meanwhile)."""
         table = table_of(Customer)
-        values = [
+        values: list[dict[str, Any]] = [
             {
-                "external_id": r[0],
-                "name": r[1],
-                "email": r[2],
+                "external_id": None if self.by_email else key,
+                "name": name,
+                "email": email,
                 "tags": [],
                 "marketing_consent": False,
                 "created_at": self.now,
                 "updated_at": self.now,
                 "version": 1,
-                "first_seen": r[8],
             }
-            for r in rows
+            for key, (name, email) in details.items()
         ]
         result = self.conn.execute(
             sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), values
         )
-        return dict(zip(keys, result.scalars(), strict=True))
+        return dict(zip(details, result.scalars(), strict=True))
 
     def settle_first_seen(self) -> None:
-        """A customer is first seen at their earliest order (never later than known)."""
-        created = self.created_first
-        later = {
-            cid: when
-            for cid, when in self.first_order.items()
-            if cid not in created or when < created[cid]
-        }
-        if not later:
+        """Each customer of this file is first seen at their earliest order, unless Keepwell
+        knew of them earlier (a customers import may say since when)."""
+        if not self.customer_ids:
             return
-        store_ts = self.store_ts
+        earliest = "(SELECT min(o.ordered_at) FROM orders o WHERE o.customer_id = customers.id)"
         sql = driver_sql(
             self.conn,
-            "UPDATE customers SET first_seen = ? "
-            "WHERE id = ? AND (first_seen IS NULL OR first_seen > ?)",
+            f"UPDATE customers SET first_seen = {earliest} "  # noqa: S608 - no values inside
+            f"WHERE id = ? AND (first_seen IS NULL OR first_seen > {earliest})",
         )
-        rows = [(store_ts(when), cid, store_ts(when)) for cid, when in later.items()]
-        for part in chunks(rows, 50_000):
+        ids = [(cid,) for cid in self.customer_ids.values()]
+        for part in chunks(ids, 50_000):
             self.conn.exec_driver_sql(sql, part)
 
 
@@ -741,7 +726,7 @@ def _has_rows(conn: Connection, table: sa.Table) -> bool:
     return conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is not None
 
 
-def _mapped(column: tuple[str, ...], cache: dict[str, Any], parse: Any) -> list[Any]:
+def _mapped(column: Sequence[Any], cache: dict[Any, Any], parse: Callable[[Any], Any]) -> list[Any]:
     """`[parse(x) for x in column]`, parsing each distinct value once."""
     missing = set(column).difference(cache)
     if missing:

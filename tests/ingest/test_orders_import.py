@@ -366,3 +366,21 @@ def test_a_large_file_in_small_batches_matches_one_batch(engine: Engine, tmp_pat
         "SELECT count(*) FROM customers c WHERE first_seen = (SELECT min(ordered_at) FROM orders o WHERE o.customer_id = c.id)",
     )
     assert first_seen[0][0] == count(engine, "customers")
+
+
+def test_small_caches_give_the_same_result(
+    sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Caches of parsed values are bounded; emptying them mid-file changes nothing."""
+    import keepwell.ingest.orders_import as orders_import
+
+    monkeypatch.setattr(orders_import, "CACHE_LIMIT", 50)
+    body = "".join(
+        f"O{i},{i % 70},2024-01-{1 + i % 28:02d} 10:{i % 60:02d}:00,{i % 97}.25\n"
+        for i in range(3000)
+    )
+    path = write(tmp_path, "order_id,customer_id,created_at,amount\n" + body)
+    assert import_orders(sqlite_engine, path, ImportOptions(batch_rows=400)).added == 3000
+    assert rows(sqlite_engine, "SELECT amount_minor FROM orders WHERE external_id = 'O2999'") == [
+        (2999 % 97 * 100 + 25,)
+    ]

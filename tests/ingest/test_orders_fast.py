@@ -1,0 +1,139 @@
+"""The columnar fast path gives exactly what the careful path gives, or steps aside."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+import keepwell.ingest.orders_fast as orders_fast
+from keepwell import clock
+from keepwell.errors import ImportRejected
+from keepwell.ingest.importer import ImportOptions
+from keepwell.ingest.orders_import import import_orders
+from tests.ingest.test_orders_import import count, rows, write
+
+HEADER = "Order ID;Customer ID;Customer Name;Email;Created at;Qty;Total;Product\n"
+
+
+def shop_export(n: int, seed: int = 5) -> str:
+    rng = random.Random(seed)
+    lines = []
+    for i in range(n):
+        c = rng.randrange(n // 4 + 1)
+        email = f"c{c}@example.com" if c % 3 else ""
+        lines.append(
+            f"#{i};C{c};Customer {c};{email};2024-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+            f" {rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d};{rng.randint(1, 4)};"
+            f"{rng.randrange(0, 99999) / 100:.2f};{'Grinder' if i % 7 else ''}\n"
+        )
+    return HEADER + "".join(lines)
+
+
+def everything(engine: Engine) -> list[object]:
+    return [
+        rows(
+            engine,
+            "SELECT external_id, customer_id, ordered_at, amount_minor, currency, quantity, product, description FROM orders ORDER BY external_id",
+        ),
+        rows(
+            engine,
+            "SELECT id, external_id, name, email, first_seen, tags, marketing_consent FROM customers ORDER BY id",
+        ),
+    ]
+
+
+def careful(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(orders_fast, "fast_path_refusal", lambda imp: "the test says so")
+
+
+def test_fast_and_careful_paths_agree(
+    sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_template: Path
+) -> None:
+    path = write(tmp_path, shop_export(3000))
+    fast = import_orders(sqlite_engine, path)
+    assert fast.fast_path and fast.added == 3000
+    fast_rows = everything(sqlite_engine)
+    other = tmp_path / "other"
+    other.mkdir()
+    import shutil
+
+    from keepwell.db import make_engine
+
+    shutil.copy(sqlite_template, other / "kw.db")
+    second = make_engine(f"sqlite:///{other / 'kw.db'}")
+    careful(monkeypatch)
+    slow = import_orders(second, path, ImportOptions(batch_rows=700))
+    assert not slow.fast_path
+    assert (slow.added, slow.customers_added, slow.rows) == (
+        fast.added,
+        fast.customers_added,
+        fast.rows,
+    )
+    assert everything(second) == fast_rows
+    second.dispose()
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "message"),
+    [
+        (
+            "#new;C1;x;;2024-01-01 10:00:00;1;$5.00;",
+            None,
+        ),  # formatted, but valid: careful path takes it
+        (
+            "#new;C1;x;;2024-02-30 10:00:00;1;5.00;",
+            "column Created at: '2024-02-30 10:00:00' is not a valid date",
+        ),
+        (
+            "#1;C1;x;;2024-01-01 10:00:00;1;5.00;",
+            "column Order ID: order id '#1' appears twice in the file",
+        ),
+        (
+            "#new;C1;x;;2024-01-01 10:00:00;1;-5.00;",
+            "column Total: negative amount '-5.00' (refunds are not orders)",
+        ),
+        (
+            "#new;C1;x;not-mail;2024-01-01 10:00:00;1;5.00;",
+            "column Email: 'not-mail' is not an e-mail address",
+        ),
+        (
+            "#new;C1;x;;2099-01-01 10:00:00;1;5.00;",
+            "column Created at: date '2099-01-01 10:00:00' is in the future",
+        ),
+        ("#new;C1;x;;2024-01-01T10:00:00Z;1;5.00;", None),  # a zone: careful path converts it
+    ],
+)
+def test_dirty_files_step_aside_to_the_careful_path(
+    engine: Engine, tmp_path: Path, bad_line: str, message: str | None
+) -> None:
+    text = shop_export(400).splitlines(keepends=True)
+    text.insert(200, bad_line + "\n")
+    path = write(tmp_path, "".join(text))
+    if message is None:
+        summary = import_orders(engine, path)
+        assert summary.added == 401 and not summary.fast_path
+        return
+    with clock.frozen("2026-11-25"), pytest.raises(ImportRejected) as caught:
+        import_orders(engine, path)
+    assert str(caught.value.errors[0]) == f"{path}:201: {message}"
+    assert count(engine, "orders") == count(engine, "customers") == 0
+
+
+def test_fast_path_joins_customers_already_known(sqlite_engine: Engine, tmp_path: Path) -> None:
+    import_orders(
+        sqlite_engine,
+        write(tmp_path, "customer_id,order_date,amount\nC1,2020-01-01,1\n", "old.csv"),
+    )
+    orders_table_emptied = "DELETE FROM orders"
+    with sqlite_engine.begin() as conn:
+        conn.exec_driver_sql(orders_table_emptied)
+    summary = import_orders(sqlite_engine, write(tmp_path, shop_export(200)))
+    assert summary.fast_path
+    assert rows(sqlite_engine, "SELECT count(*) FROM customers WHERE external_id = 'C1'") == [(1,)]
+    # C1 was first seen in 2020 (its first order then), earlier than anything in the new file
+    assert str(
+        rows(sqlite_engine, "SELECT first_seen FROM customers WHERE external_id = 'C1'")[0][0]
+    ).startswith("2020-01-01")
