@@ -1,6 +1,7 @@
-"""The fast path of `keepwell import orders`: a clean export into an empty SQLite table.
+"""The fast path of `keepwell import orders`: a clean export into SQLite.
 
-The first load of a shop's history is the big one. Here Arrow reads the file and
+The first load of a shop's history is the big one, and re-importing a grown export
+the most frequent. Here Arrow reads the file and
 checks whole columns at once, by the same rules as the careful path (which reads row
 by row and names each bad cell). Anything this path does not accept exactly — a
 formatted amount, a date that is not plain ISO, a zone offset, an empty cell, an
@@ -13,11 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from keepwell.ingest.importer import pipelined
+from keepwell.ingest.ledger import SeenKeys
 from keepwell.ingest.parsing import MAX_AMOUNT_MINOR, MAX_QUANTITY, MIN_YEAR, currency_exponent
 
 if TYPE_CHECKING:
@@ -107,6 +110,7 @@ class _FastBatches:
         self.insert_sql = self._insert_sql()
         import pyarrow as pa
 
+        self.seen = SeenKeys()
         self.known_keys = pa.array([], pa.string())
         self.known_ids = pa.array([], pa.int64())
         latest = imp.dates.latest.astimezone(UTC).replace(tzinfo=None)
@@ -140,8 +144,15 @@ class _FastBatches:
                 self.imp.progress(self.raw.tell(), self.imp.source.size)
 
     def write(self, rows: list[tuple[Any, ...]]) -> None:
-        self.imp.conn.exec_driver_sql(self.insert_sql, rows)
-        self.imp.summary.added += len(rows)
+        imp = self.imp
+        if imp.had_orders:
+            rows = imp.split_existing(rows)  # updates the changed, counts the unchanged
+            sql = imp.insert_sql
+        else:
+            sql = self.insert_sql
+        if rows:
+            imp.conn.exec_driver_sql(sql, rows)
+            imp.summary.added += len(rows)
 
     def prepare(self, batch: Any) -> list[tuple[Any, ...]]:
         import pyarrow as pa
@@ -201,14 +212,35 @@ class _FastBatches:
         notes = self.optional(text, "description", None)
 
         customer_ids = self.customer_ids(customers, names, emails)
+        key_list = keys.to_pylist()
         columns = [
-            keys.to_pylist(),
+            key_list,
             customer_ids.to_numpy().tolist(),
             pc.cast(when, pa.string()).to_pylist(),
             amounts.to_numpy().tolist(),
         ]
-        columns += [values for values in (quantities, products, notes) if values is not None]
-        return list(zip(*columns, strict=True))
+        if not self.imp.had_orders:  # the short statement: constants are in its text
+            columns += [values for values in (quantities, products, notes) if values is not None]
+            return list(zip(*columns, strict=True))
+        # Into a table that has orders: the unique index no longer tells a repeated id
+        # in the file from an order imported before, so the file's ids are tracked.
+        hashes = [hash(key) for key in key_list]
+        if self.seen.contains(hashes).any() or len(set(hashes)) != len(hashes):
+            raise NotFast("a repeated order id")
+        self.seen.add(hashes)
+        imp = self.imp
+        return list(
+            zip(
+                *columns,
+                repeat(imp.options.currency),
+                quantities if quantities is not None else repeat(1),
+                products if products is not None else repeat(None),
+                notes if notes is not None else repeat(None),
+                repeat(imp.run_id),
+                repeat(imp.stored_now),
+                strict=False,
+            )
+        )
 
     def optional(self, text: Any, field: str, limit: int | None) -> Any:
         """A trimmed optional text column: None where empty, cut at `limit` characters."""

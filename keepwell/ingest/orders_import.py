@@ -294,14 +294,15 @@ class _OrdersImport:
         """Try the columnar path (see orders_fast); on any doubt, undo it and say no."""
         from keepwell.ingest.orders_fast import NotFast, fast_path_refusal, import_fast
 
-        if self.had_orders or fast_path_refusal(self) is not None:
+        if fast_path_refusal(self) is not None:
             return False
         savepoint = self.conn.begin_nested()
         try:
             import_fast(self)
         except NotFast:
             savepoint.rollback()
-            self.summary.added = self.summary.customers_added = 0
+            summary = self.summary
+            summary.added = summary.updated = summary.unchanged = summary.customers_added = 0
             self.customer_ids.clear()
             self.next_customer_id = self._first_free_customer_id()
             return False

@@ -137,3 +137,49 @@ def test_fast_path_joins_customers_already_known(sqlite_engine: Engine, tmp_path
     assert str(
         rows(sqlite_engine, "SELECT first_seen FROM customers WHERE external_id = 'C1'")[0][0]
     ).startswith("2020-01-01")
+
+
+def test_fast_path_reimport_counts_unchanged_and_updates_changes(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    text = shop_export(1000)
+    path = write(tmp_path, text)
+    import_orders(sqlite_engine, path)
+    before = everything(sqlite_engine)
+    again = import_orders(sqlite_engine, path)
+    assert again.fast_path and (again.added, again.updated, again.unchanged) == (0, 0, 1000)
+    assert everything(sqlite_engine) == before
+    lines = text.splitlines(keepends=True)
+    lines[10] = (
+        lines[10].replace("Grinder", "Kettle")
+        if "Grinder" in lines[10]
+        else lines[10].rstrip("\n") + "Kettle\n"
+    )
+    lines.append("#extra;C1;x;;2024-05-05 10:00:00;1;5.00;\n")
+    summary = import_orders(sqlite_engine, write(tmp_path, "".join(lines), "grown.csv"))
+    assert summary.fast_path and (summary.added, summary.updated, summary.unchanged) == (1, 1, 999)
+    assert rows(sqlite_engine, "SELECT product FROM orders WHERE external_id = '#9'") == [
+        ("Kettle",)
+    ]
+
+
+def test_repeated_id_across_batches_into_a_table_with_orders(
+    sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import_orders(
+        sqlite_engine,
+        write(tmp_path, "order_id,customer_id,order_date,amount\nOLD,1,2024-01-01,1\n", "old.csv"),
+    )
+    monkeypatch.setattr(orders_fast, "BLOCK_BYTES", 4096)  # many small batches
+    body = (
+        "".join(f"N{i},1,2024-01-01 10:00:00,1.00\n" for i in range(2000))
+        + "N5,1,2024-01-02 10:00:00,2.00\n"
+    )
+    with pytest.raises(ImportRejected) as caught:
+        import_orders(
+            sqlite_engine, write(tmp_path, "order_id,customer_id,created_at,amount\n" + body)
+        )
+    assert str(caught.value.errors[0]).endswith(
+        ":2002: column order_id: order id 'N5' appears twice in the file"
+    )
+    assert count(sqlite_engine, "orders") == 1
