@@ -18,7 +18,7 @@ def test_models_match_the_migrated_schema(engine: Engine) -> None:
 
 
 def test_database_is_at_the_newest_revision(engine: Engine) -> None:
-    assert db.SCHEMA_REVISION == db.head_revision(), "set db.SCHEMA_REVISION to the new head"
+    assert db.head_revision() == db.SCHEMA_REVISION, "set db.SCHEMA_REVISION to the new head"
     assert db.current_revision(engine) == db.head_revision()
     db.require_current(engine)  # does not raise
 
