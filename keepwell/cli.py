@@ -1,30 +1,16 @@
-"""The `keepwell` command line. Commands only translate: parse, call one service, report."""
+"""The `keepwell` command line: gathers each concept's commands (see keepwell/clikit.py)."""
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
-from rich.table import Table
-from sqlalchemy.engine import Engine
 
-from keepwell import __version__, clock, config, db
-from keepwell.errors import ImportRejected, KeepwellError
+from keepwell import __version__, db
+from keepwell.accounts.cli import member_app
+from keepwell.clikit import Database, engine_for, err, errors, out
+from keepwell.ingest.cli import demo, import_app
 
 app = typer.Typer(
     help="Keepwell: a self-hosted customer-retention desk.",
@@ -32,71 +18,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-import_app = typer.Typer(help="Import customers or orders from a CSV export.", no_args_is_help=True)
-member_app = typer.Typer(
-    help="Team members: the people who look after customers.", no_args_is_help=True
-)
 app.add_typer(import_app, name="import")
 app.add_typer(member_app, name="member")
-
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-Database = Annotated[
-    str | None,
-    typer.Option(
-        "--database",
-        "-d",
-        envvar=config.ENV_DATABASE_URL,
-        help="Database URL or SQLite file (default: keepwell.db in your data directory).",
-        show_envvar=True,
-    ),
-]
-
-
-def _engine(database: str | None) -> Engine:
-    return db.make_engine(config.database_url(database))
-
-
-def _ready_engine(database: str | None) -> Engine:
-    engine = _engine(database)
-    db.require_current(engine)
-    return engine
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Turn Keepwell's errors into a message and a non-zero exit status."""
-    try:
-        yield
-    except ImportRejected as exc:
-        err.print(exc.describe(), markup=False, highlight=False)
-        raise typer.Exit(1) from None
-    except KeepwellError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
-        raise typer.Exit(1) from None
-
-
-@contextmanager
-def _progress(label: str, enabled: bool = True) -> Iterator[Callable[[int, int], None] | None]:
-    if not enabled or not err.is_terminal:
-        yield None
-        return
-    with Progress(
-        TextColumn(label),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
+app.command()(demo)
 
 
 def _version(value: bool) -> None:
@@ -117,8 +41,8 @@ def _main(
 @app.command()
 def init(database: Database = None) -> None:
     """Create the database, or upgrade it to this version's schema."""
-    with _errors():
-        engine = _engine(database)
+    with errors():
+        engine = engine_for(database)
         before, after = db.upgrade(engine)
         where = db.safe_url(engine)
         if before == after:
@@ -127,263 +51,6 @@ def init(database: Database = None) -> None:
             out.print(f"Created {where} (schema {after}).")
         else:
             out.print(f"Upgraded {where} from schema {before} to {after}.")
-
-
-def _parse_map(pairs: list[str] | None) -> dict[str, str]:
-    mapping: dict[str, str] = {}
-    for pair in pairs or []:
-        field, sep, column = pair.partition("=")
-        if not sep or not field.strip() or not column.strip():
-            raise typer.BadParameter(f"{pair!r}: write --map FIELD=COLUMN", param_hint="--map")
-        mapping[field.strip()] = column.strip()
-    return mapping
-
-
-MapOpt = Annotated[
-    list[str] | None,
-    typer.Option("--map", help="Read FIELD from COLUMN, e.g. --map amount='Gross Sales'."),
-]
-DateFormatOpt = Annotated[
-    str | None,
-    typer.Option("--date-format", help="strptime format of non-ISO dates, e.g. %d/%m/%Y."),
-]
-EncodingOpt = Annotated[
-    str | None,
-    typer.Option("--encoding", help="Text encoding (default: detected; UTF-8 or UTF-16)."),
-]
-SkipOpt = Annotated[
-    Path | None,
-    typer.Option("--skip-invalid", help="Import the good rows; write the bad ones to this CSV."),
-]
-DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check the file; write nothing.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
-
-
-def _report_import(summary: Any, as_json: bool) -> None:
-    data = summary.to_dict()
-    if as_json:
-        out.print_json(json.dumps(data))
-        return
-    verb = "would be" if summary.dry_run else ""
-    kind = summary.kind
-    parts = [
-        f"{summary.added:,} added",
-        f"{summary.updated:,} updated",
-        f"{summary.unchanged:,} unchanged",
-        f"{summary.rejected:,} rejected",
-    ]
-    prefix = f"{kind} ({verb}): " if verb else f"{kind}: "
-    out.print(prefix + ", ".join(parts), highlight=False)
-    if kind == "orders":
-        out.print(f"customers: {summary.customers_added:,} added", highlight=False)
-    if summary.rejects_file:
-        out.print(f"bad rows written to {summary.rejects_file}", highlight=False)
-    if summary.ignored_columns:
-        out.print("ignored columns: " + ", ".join(summary.ignored_columns), highlight=False)
-    if summary.dry_run:
-        out.print("dry run: nothing was written", highlight=False)
-
-
-@import_app.command("orders")
-def import_orders_cmd(
-    file: Annotated[Path, typer.Argument(help="CSV file of orders.")],
-    database: Database = None,
-    mapping: MapOpt = None,
-    date_format: DateFormatOpt = None,
-    encoding: EncodingOpt = None,
-    currency: Annotated[
-        str, typer.Option("--currency", help="Currency of amounts without one.")
-    ] = "USD",
-    no_create_customers: Annotated[
-        bool,
-        typer.Option("--no-create-customers", help="Reject orders of unknown customers."),
-    ] = False,
-    skip_invalid: SkipOpt = None,
-    dry_run: DryRunOpt = False,
-    as_json: JsonOpt = False,
-) -> None:
-    """Import orders (one row an order); unknown customers are created."""
-    from keepwell.ingest.importer import ImportOptions
-    from keepwell.ingest.orders_import import import_orders
-    from keepwell.ingest.parsing import CellError, parse_currency
-
-    options_map = _parse_map(mapping)
-    try:
-        code = parse_currency(currency)
-    except CellError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--currency") from None
-    with _errors():
-        engine = _ready_engine(database)
-        options = ImportOptions(
-            mapping=options_map,
-            date_format=date_format,
-            encoding=encoding,
-            currency=code,
-            create_customers=not no_create_customers,
-            skip_invalid=skip_invalid,
-            dry_run=dry_run,
-        )
-        with _progress(f"importing {file.name}", not as_json) as progress:
-            summary = import_orders(engine, file, options, progress)
-        _report_import(summary, as_json)
-
-
-@import_app.command("customers")
-def import_customers_cmd(
-    file: Annotated[Path, typer.Argument(help="CSV file of customers.")],
-    database: Database = None,
-    mapping: MapOpt = None,
-    date_format: DateFormatOpt = None,
-    encoding: EncodingOpt = None,
-    skip_invalid: SkipOpt = None,
-    dry_run: DryRunOpt = False,
-    as_json: JsonOpt = False,
-) -> None:
-    """Import customers (one row a customer), matched by id or e-mail."""
-    from keepwell.ingest.customers_import import import_customers
-    from keepwell.ingest.importer import ImportOptions
-
-    options_map = _parse_map(mapping)
-    with _errors():
-        engine = _ready_engine(database)
-        options = ImportOptions(
-            mapping=options_map,
-            date_format=date_format,
-            encoding=encoding,
-            skip_invalid=skip_invalid,
-            dry_run=dry_run,
-        )
-        with _progress(f"importing {file.name}", not as_json) as progress:
-            summary = import_customers(engine, file, options, progress)
-        _report_import(summary, as_json)
-
-
-@member_app.command("add")
-def member_add(
-    email: Annotated[str, typer.Argument(help="The member's e-mail address.")],
-    name: Annotated[str, typer.Option("--name", help="Full name.")] = "",
-    role: Annotated[str, typer.Option("--role", help="admin, member or viewer.")] = "member",
-    database: Database = None,
-) -> None:
-    """Add a team member."""
-    from keepwell.accounts.service import add_member
-
-    with _errors():
-        engine = _ready_engine(database)
-        with db.transaction(engine) as session:
-            member = add_member(session, email, name, role)
-            out.print(f"Added {member.email} ({member.role}), id {member.id}.", highlight=False)
-
-
-@member_app.command("list")
-def member_list(database: Database = None, as_json: JsonOpt = False) -> None:
-    """List the team members."""
-    from keepwell.accounts.service import list_members
-
-    with _errors():
-        engine = _ready_engine(database)
-        with db.transaction(engine) as session:
-            members = [
-                {"id": m.id, "email": m.email, "name": m.name, "role": m.role}
-                for m in list_members(session)
-            ]
-    if as_json:
-        out.print_json(json.dumps(members))
-        return
-    table = Table("id", "name", "e-mail", "role")
-    for m in members:
-        table.add_row(str(m["id"]), str(m["name"]), str(m["email"]), str(m["role"]))
-    out.print(table)
-
-
-@app.command()
-def demo(
-    customers: Annotated[
-        int, typer.Option("--customers", min=1, max=2_000_000, help="How many customers.")
-    ] = 2000,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same world).")] = 42,
-    database: Annotated[
-        str | None,
-        typer.Option("--database", "-d", help="Where to build it (default: ./keepwell-demo.db)."),
-    ] = None,
-    fresh: Annotated[
-        bool, typer.Option("--fresh/--keep", help="Start over if the demo database exists.")
-    ] = True,
-    serve: Annotated[
-        bool, typer.Option("--serve/--no-serve", help="Start the app after building.")
-    ] = True,
-    as_json: JsonOpt = False,
-) -> None:
-    """Build a realistic small business to explore, then show the desk."""
-    from keepwell.customers.service import overview
-    from keepwell.ingest.demo import build_world
-
-    with _errors():
-        url = config.database_url(database or "keepwell-demo.db")
-        if fresh and url.startswith("sqlite:///"):
-            path = Path(url.removeprefix("sqlite:///"))
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-        engine = db.make_engine(url)
-        db.upgrade(engine)
-        with _progress("building the demo", not as_json) as progress:
-            summary = build_world(
-                engine,
-                customers=customers,
-                seed=seed,
-                progress=(lambda done, total: progress(done, total)) if progress else None,
-            )
-        with db.transaction(engine) as session:
-            desk = overview(session)
-        if as_json:
-            out.print_json(
-                json.dumps({"world": asdict(summary), "desk": asdict(desk)}, default=str)
-            )
-        else:
-            _print_overview(desk, db.safe_url(engine))
-        if serve:
-            err.print(
-                "The web app arrives with the web issue; until then, explore with "
-                f"`keepwell --help` and --database {database or 'keepwell-demo.db'}.",
-                highlight=False,
-            )
-
-
-def _money(minor: int, currency: str) -> str:
-    return f"{minor / 100:,.2f} {currency}".strip()
-
-
-def _print_overview(desk: Any, where: str) -> None:
-    out.print(f"[bold]Keepwell demo[/bold] — {where}", highlight=False)
-    out.print(
-        f"{desk.customers:,} customers, {desk.orders:,} orders, "
-        f"{_money(desk.revenue_minor, desk.currency)} revenue, {desk.members} team members; "
-        f"{desk.active_customers:,} customers bought in the last 180 days.",
-        highlight=False,
-    )
-    quiet = Table(
-        title="Valuable customers gone quiet (no order in 180+ days)", title_justify="left"
-    )
-    for column in ("customer", "owner", "last order", "orders", "revenue"):
-        quiet.add_column(column)
-    for q in desk.quiet:
-        quiet.add_row(
-            q.name,
-            q.owner,
-            q.last_order.date().isoformat(),
-            str(q.orders),
-            _money(q.revenue_minor, q.currency),
-        )
-    out.print(quiet)
-    birthdays = Table(title="Birthdays in the next 14 days", title_justify="left")
-    for column in ("date", "when", "customer", "owner", "cultural notes"):
-        birthdays.add_column(column)
-    today = clock.today()
-    for b in desk.birthdays:
-        days = (b.on - today).days
-        when = {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
-        birthdays.add_row(f"{b.on:%a %d %b}", when, b.name, b.owner, b.cultural_notes or "")
-    out.print(birthdays)
 
 
 def main() -> None:

@@ -1,0 +1,113 @@
+"""What every command shares: the --database option, consoles, errors, progress, JSON.
+
+Commands live beside their concept (`keepwell/<concept>/cli.py`) and only translate:
+parse, call one service function, report. `keepwell/cli.py` gathers them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from keepwell import config, db
+from keepwell.errors import ImportRejected, KeepwellError
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+Database = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        "-d",
+        envvar=config.ENV_DATABASE_URL,
+        help="Database URL or SQLite file (default: keepwell.db in your data directory).",
+        show_envvar=True,
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def engine_for(database: str | None) -> Engine:
+    return db.make_engine(config.database_url(database))
+
+
+def ready_engine(database: str | None) -> Engine:
+    """An engine on a database whose schema is current (else a clear error)."""
+    engine = engine_for(database)
+    db.require_current(engine)
+    return engine
+
+
+@contextmanager
+def session_for(database: str | None) -> Iterator[Session]:
+    """A session on the database, committed when the block ends without error."""
+    engine = ready_engine(database)
+    try:
+        with db.transaction(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def errors() -> Iterator[None]:
+    """Turn Keepwell's errors into a message and a non-zero exit status."""
+    try:
+        yield
+    except ImportRejected as exc:
+        err.print(exc.describe(), markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    except KeepwellError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+
+
+@contextmanager
+def progress(label: str, enabled: bool = True) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on a terminal (and nothing elsewhere): call it with (done, total)."""
+    if not enabled or not err.is_terminal:
+        yield None
+        return
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def print_json(data: Any) -> None:
+    out.print_json(json.dumps(data, default=str))
+
+
+def say(text: str) -> None:
+    out.print(text, highlight=False, markup=False)
+
+
+def money(minor: int, currency: str) -> str:
+    return f"{minor / 100:,.2f} {currency}".strip()
