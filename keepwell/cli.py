@@ -9,8 +9,12 @@ import typer
 
 from keepwell import __version__, db
 from keepwell.accounts.cli import member_app
+from keepwell.cases.cli import case_app
 from keepwell.clikit import Database, engine_for, err, errors, out
+from keepwell.customers.dates_cli import date_app
 from keepwell.ingest.cli import demo, import_app
+from keepwell.promises.cli import promise_app
+from keepwell.tasks.cli import task_app
 
 app = typer.Typer(
     help="Keepwell: a self-hosted customer-retention desk.",
@@ -20,6 +24,10 @@ app = typer.Typer(
 )
 app.add_typer(import_app, name="import")
 app.add_typer(member_app, name="member")
+app.add_typer(promise_app, name="promise")
+app.add_typer(case_app, name="case")
+app.add_typer(task_app, name="task")
+app.add_typer(date_app, name="date")
 app.command()(demo)
 
 
@@ -44,6 +52,11 @@ def init(database: Database = None) -> None:
     with errors():
         engine = engine_for(database)
         before, after = db.upgrade(engine)
+        if before != after:
+            from keepwell.customers import derived
+
+            with engine.begin() as conn:
+                derived.refresh(conn)  # columns a new schema derives from existing rows
         where = db.safe_url(engine)
         if before == after:
             out.print(f"{where} is up to date (schema {after}).")

@@ -22,7 +22,7 @@ from keepwell.errors import DatabaseNotReady
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # The newest migration. Commands compare it with the database's without loading
 # Alembic; a test checks it is Alembic's head.
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -148,13 +148,13 @@ def current_revision(engine: Engine) -> str | None:
         return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
-def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Create or upgrade the schema to the newest revision; returns (before, after)."""
+def upgrade(engine: Engine, target: str = "head") -> tuple[str | None, str]:
+    """Create or upgrade the schema to the newest (or `target`) revision: (before, after)."""
     from alembic import command
 
     before = current_revision(engine)
-    command.upgrade(_alembic_config(engine), "head")
-    return before, head_revision()
+    command.upgrade(_alembic_config(engine), target)
+    return before, head_revision() if target == "head" else target
 
 
 def require_current(engine: Engine) -> None:
@@ -195,3 +195,28 @@ def store_timestamp(conn: Connection) -> Any:
     if conn.dialect.name == "sqlite":
         return sqlite_timestamp
     return lambda moment: moment
+
+
+# --- date arithmetic in SQL, the same on both backends ------------------------------
+
+
+def plus_days(dialect: str, moment: Any, days: Any) -> Any:
+    """SQL for `moment` (a UTCDateTime column) plus `days` (an integer expression).
+
+    On SQLite the result keeps UTCDateTime's text form (YYYY-MM-DD HH:MM:SS.ffffff), so
+    it compares and sorts like the stored values.
+    """
+    if dialect == "sqlite":
+        shifted = sa.func.strftime(
+            "%Y-%m-%d %H:%M:%S", moment, sa.func.printf("+%d days", days), type_=sa.String
+        )
+        return shifted.op("||")(sa.func.substr(moment, 20))
+    return moment + sa.func.make_interval(0, 0, 0, days)
+
+
+def month_day(dialect: str, moment: Any) -> Any:
+    """SQL for month * 100 + day of a date or UTC timestamp column (e.g. 1231)."""
+    if dialect == "sqlite":
+        return sa.cast(sa.func.strftime("%m%d", moment), sa.Integer)
+    utc = sa.func.timezone("UTC", moment) if isinstance(moment.type, UTCDateTime) else moment
+    return sa.cast(sa.extract("month", utc) * 100 + sa.extract("day", utc), sa.Integer)

@@ -1,11 +1,29 @@
 """Every table, gathered so migrations and tests see the whole schema."""
 
 from keepwell.accounts.models import TeamMember
-from keepwell.customers.models import Customer, SpecialDate
+from keepwell.cases.models import Case
+from keepwell.customers.models import Cadence, Customer, OwnerChange, SpecialDate
 from keepwell.db import Base
 from keepwell.ingest.models import ImportRun
 from keepwell.orders.models import Order
+from keepwell.promises.models import Promise, PromiseUpdate
+from keepwell.tasks.models import Task
+from keepwell.touches.models import Touch
 
 metadata = Base.metadata
 
-__all__ = ["Customer", "ImportRun", "Order", "SpecialDate", "TeamMember", "metadata"]
+__all__ = [
+    "Cadence",
+    "Case",
+    "Customer",
+    "ImportRun",
+    "Order",
+    "OwnerChange",
+    "Promise",
+    "PromiseUpdate",
+    "SpecialDate",
+    "Task",
+    "TeamMember",
+    "Touch",
+    "metadata",
+]

@@ -16,10 +16,10 @@ def commands() -> list[tuple[str, str | None]]:
     found: list[tuple[str, str | None]] = []
     for name, command in group.commands.items():  # type: ignore[attr-defined]
         subcommands = getattr(command, "commands", None)
-        if subcommands:
-            found.extend((f"{name} {sub}", c.help) for sub, c in subcommands.items())
-        else:
+        if subcommands is None:
             found.append((name, command.help))
+        else:  # a group: its commands (a group still empty has none to document)
+            found.extend((f"{name} {sub}", c.help) for sub, c in subcommands.items())
     return found
 
 

@@ -41,3 +41,26 @@ def test_a_database_without_schema_is_refused(tmp_path) -> None:  # type: ignore
     before, after = db.upgrade(engine)
     assert (before, after) == (None, db.head_revision())
     assert db.upgrade(engine) == (after, after)  # upgrading again changes nothing
+
+
+def test_upgrading_a_database_with_data(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Each migration runs on a database that already holds rows (not only on empty ones)."""
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    db.upgrade(engine, "0001")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO customers (id, external_id, name, tags, marketing_consent, created_at,"
+            " updated_at, version) VALUES (1, 'C1', 'Ana', '[]', 0, '2024-01-01 00:00:00.000000',"
+            " '2024-01-01 00:00:00.000000', 1)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO special_dates (customer_id, kind, label, on_date, yearly)"
+            " VALUES (1, 'renewal', 'Contract', '2025-03-01', 1)"
+        )
+    assert db.upgrade(engine) == ("0001", db.head_revision())
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT order_count, revenue_minor FROM customers").one() == (0, 0)
+        assert conn.exec_driver_sql("SELECT segment, days FROM cadences ORDER BY segment").all() == [
+            ("*", 90),
+            ("vip", 30),
+        ]

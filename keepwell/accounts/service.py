@@ -27,3 +27,19 @@ def add_member(session: Session, email: str, name: str = "", role: str = "member
 
 def list_members(session: Session) -> list[TeamMember]:
     return list(session.scalars(sa.select(TeamMember).order_by(TeamMember.name, TeamMember.id)))
+
+
+def find_member(session: Session, ref: str | int) -> TeamMember:
+    """A member by id or e-mail address."""
+    from keepwell.errors import NotFound
+
+    member: TeamMember | None
+    if isinstance(ref, int) or str(ref).isdigit():
+        member = session.get(TeamMember, int(ref))
+    else:
+        member = session.scalar(
+            sa.select(TeamMember).where(TeamMember.email == str(ref).strip().lower())
+        )
+    if member is None:
+        raise NotFound(f"no team member {ref!r}")
+    return member

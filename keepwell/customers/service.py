@@ -1,4 +1,4 @@
-"""Queries over customers: the overview of the desk, counts, look-ups."""
+"""Operations on customers: look-ups, the owner, the check-in cadence, the overview."""
 
 from __future__ import annotations
 
@@ -10,10 +10,93 @@ from sqlalchemy.orm import Session
 
 from keepwell import clock
 from keepwell.accounts.models import TeamMember
-from keepwell.customers.models import Customer
+from keepwell.customers import derived
+from keepwell.customers.models import Cadence, Customer, OwnerChange
+from keepwell.errors import InvalidInput, NotFound
 from keepwell.orders.models import Order
 
 QUIET_AFTER_DAYS = 180
+
+
+def find_customer(session: Session, ref: str | int) -> Customer:
+    """A customer by Keepwell id (`#12` or 12), external id, or e-mail address."""
+    text = str(ref).strip()
+    customer: Customer | None = None
+    if isinstance(ref, int) or (text.startswith("#") and text[1:].isdigit()):
+        customer = session.get(Customer, int(text.lstrip("#")))
+    else:
+        customer = session.scalar(sa.select(Customer).where(Customer.external_id == text))
+        if customer is None and "@" in text:
+            customer = session.scalar(
+                sa.select(Customer)
+                .where(Customer.email == text.lower())
+                .order_by(Customer.id)
+                .limit(1)
+            )
+        if customer is None and text.isdigit():
+            customer = session.get(Customer, int(text))
+    if customer is None:
+        raise NotFound(f"no customer {ref!r} (give an id like #12, an external id or an e-mail)")
+    return customer
+
+
+def set_owner(
+    session: Session,
+    customer: Customer,
+    member: TeamMember | None,
+    *,
+    by: TeamMember | None = None,
+    reason: str = "",
+) -> OwnerChange | None:
+    """Make `member` the customer's point person; the change is recorded."""
+    new_id = member.id if member is not None else None
+    if customer.owner_id == new_id:
+        return None
+    change = OwnerChange(
+        customer_id=customer.id,
+        from_member_id=customer.owner_id,
+        to_member_id=new_id,
+        changed_by_id=by.id if by is not None else None,
+        changed_at=clock.now(),
+        reason=reason,
+    )
+    customer.owner_id = new_id
+    session.add(change)
+    session.flush()
+    return change
+
+
+def reschedule(session: Session, customer: Customer) -> None:
+    """Set the next check-in: one cadence after the last interaction."""
+    days = derived.cadence_days(session.connection(), customer)
+    customer.next_check_in_at = derived.next_check_in(customer, days)
+
+
+def set_cadence(session: Session, segment: str, days: int) -> int:
+    """Check in with a segment's customers every `days` days ("*" for the default).
+
+    Returns how many customers' next check-in moved.
+    """
+    if not 1 <= days <= 3660:
+        raise InvalidInput("days", f"a cadence is 1 to 3660 days, not {days}")
+    segment = segment.strip().lower() or derived.DEFAULT_SEGMENT
+    row = session.get(Cadence, segment)
+    if row is None:
+        session.add(Cadence(segment=segment, days=days))
+    else:
+        row.days = days
+    session.flush()
+    affected = sa.select(Customer.id).where(Customer.cadence_days.is_(None))
+    if segment != derived.DEFAULT_SEGMENT:
+        affected = affected.where(Customer.segment == segment)
+    ids = list(session.scalars(affected))
+    derived.refresh(session.connection(), ids)
+    session.expire_all()
+    return len(ids)
+
+
+def cadences(session: Session) -> dict[str, int]:
+    return dict(session.execute(sa.select(Cadence.segment, Cadence.days)).tuples().all())
 
 
 @dataclass(frozen=True)

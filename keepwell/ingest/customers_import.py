@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from keepwell import clock
 from keepwell.accounts.models import TeamMember
+from keepwell.customers import derived
 from keepwell.customers.models import CHANNELS, Customer
 from keepwell.db import table_of
 from keepwell.ingest.csvfile import FieldSpec, open_csv
@@ -161,7 +162,10 @@ def import_customers(
     ) as source:
 
         def body(conn: Connection, state: ImportRunState, run_id: int) -> None:
-            _CustomersImport(conn, state, progress).run()
+            importer = _CustomersImport(conn, state, progress)
+            importer.run()
+            if state.writing:
+                importer.settle()
 
         return run_import(engine, "customers", source, options, body)
 
@@ -192,6 +196,12 @@ class _CustomersImport:
                 self.flush(batch)
                 batch = []
         self.flush(batch)
+
+    def settle(self) -> None:
+        """Derived columns (birthday month-day, next check-in…) of the customers it changed."""
+        table = table_of(Customer)
+        changed = self.conn.execute(sa.select(table.c.id).where(table.c.updated_at == self.now))
+        derived.refresh(self.conn, [row[0] for row in changed])
 
     def parse(self, line: int, row: list[str]) -> dict[str, Any] | None:
         cols = self.source.columns

@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from keepwell import clock
+from keepwell.customers import derived
 from keepwell.errors import InvalidInput, KeepwellError
 from keepwell.models import metadata
 
@@ -416,6 +417,7 @@ def build_world(
             _write_chunk(conn, world, people, owners, totals)
             if progress is not None:
                 progress(start + len(people), customers)
+        derived.refresh(conn)  # order counts, revenue, next check-ins, birthdays as month-day
 
     return DemoSummary(
         members=len(owners),

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keepwell import clock
+from keepwell.customers import derived
 from keepwell.customers.models import Customer
 from keepwell.db import driver_sql, store_timestamp, table_of
 from keepwell.ingest.csvfile import FieldSpec, open_csv
@@ -288,7 +289,7 @@ class _OrdersImport:
         if rebuild is not None:
             rebuild.create(self.conn)
         if self.state.writing:
-            self.settle_first_seen()
+            self.settle_customers()
 
     def _fast_path(self) -> bool:
         """Try the columnar path (see orders_fast); on any doubt, undo it and say no."""
@@ -707,20 +708,10 @@ class _OrdersImport:
         )
         return dict(zip(details, result.scalars(), strict=True))
 
-    def settle_first_seen(self) -> None:
-        """Each customer of this file is first seen at their earliest order, unless Keepwell
-        knew of them earlier (a customers import may say since when)."""
-        if not self.customer_ids:
-            return
-        earliest = "(SELECT min(o.ordered_at) FROM orders o WHERE o.customer_id = customers.id)"
-        sql = driver_sql(
-            self.conn,
-            f"UPDATE customers SET first_seen = {earliest} "  # noqa: S608 - no values inside
-            f"WHERE id = ? AND (first_seen IS NULL OR first_seen > {earliest})",
-        )
-        ids = [(cid,) for cid in self.customer_ids.values()]
-        for part in chunks(ids, 50_000):
-            self.conn.exec_driver_sql(sql, part)
+    def settle_customers(self) -> None:
+        """Bring the derived columns of this file's customers up to date: first seen at
+        their earliest order (unless known earlier), order count, revenue, next check-in."""
+        derived.refresh(self.conn, self.customer_ids.values())
 
 
 def _has_rows(conn: Connection, table: sa.Table) -> bool:

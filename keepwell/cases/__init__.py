@@ -1,0 +1,1 @@
+"""Cases: problems a customer raised, tracked to a resolution the customer confirms."""

@@ -1,0 +1,1 @@
+"""Touches: every interaction with a customer (calls, e-mails, meetings, notes, gifts…)."""
