@@ -9,12 +9,15 @@ import typer
 
 from keepwell import __version__, db
 from keepwell.accounts.cli import member_app
+from keepwell.agenda.cli import agenda
 from keepwell.cases.cli import case_app
 from keepwell.clikit import Database, engine_for, err, errors, out
+from keepwell.customers.cli import cadence_app, owner, show
 from keepwell.customers.dates_cli import date_app
 from keepwell.ingest.cli import demo, import_app
 from keepwell.promises.cli import promise_app
 from keepwell.tasks.cli import task_app
+from keepwell.touches.cli import log
 
 app = typer.Typer(
     help="Keepwell: a self-hosted customer-retention desk.",
@@ -28,6 +31,11 @@ app.add_typer(promise_app, name="promise")
 app.add_typer(case_app, name="case")
 app.add_typer(task_app, name="task")
 app.add_typer(date_app, name="date")
+app.add_typer(cadence_app, name="cadence")
+app.command()(agenda)
+app.command()(log)
+app.command()(show)
+app.command()(owner)
 app.command()(demo)
 
 

@@ -55,7 +55,9 @@ def postgres_database() -> Iterator[str]:
     """A migrated PostgreSQL database of this worker's own, dropped at the end."""
     admin_url = postgres_url()
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"keepwell_test_{_worker()}"
+    # unique per run as well as per worker: runs side by side must not share a database
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")[:8] or f"p{os.getpid()}"
+    name = f"keepwell_test_{run}_{_worker()}".lower()
     try:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -59,8 +59,13 @@ def test_upgrading_a_database_with_data(tmp_path) -> None:  # type: ignore[no-un
         )
     assert db.upgrade(engine) == ("0001", db.head_revision())
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT order_count, revenue_minor FROM customers").one() == (0, 0)
-        assert conn.exec_driver_sql("SELECT segment, days FROM cadences ORDER BY segment").all() == [
+        assert conn.exec_driver_sql("SELECT order_count, revenue_minor FROM customers").one() == (
+            0,
+            0,
+        )
+        assert conn.exec_driver_sql(
+            "SELECT segment, days FROM cadences ORDER BY segment"
+        ).all() == [
             ("*", 90),
             ("vip", 30),
         ]

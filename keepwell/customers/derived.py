@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from keepwell.customers.models import Cadence, Customer
 from keepwell.db import month_day, plus_days, table_of
 from keepwell.orders.models import Order
+from keepwell.touches.models import Touch
 
 DEFAULT_SEGMENT = "*"
 DEFAULT_CADENCE_DAYS = 90
@@ -53,6 +54,16 @@ def _statements(dialect: str, ids: list[int] | None) -> list[sa.Update]:
     if ids is not None:
         totals = totals.where(orders.c.customer_id.in_(ids))
     agg = totals.subquery("agg")
+    touches = table_of(Touch)
+    outbound = sa.case((touches.c.direction == "outbound", touches.c.happened_at))
+    heard = sa.select(
+        touches.c.customer_id,
+        sa.func.max(touches.c.happened_at).label("last"),
+        sa.func.max(outbound).label("out"),
+    ).group_by(touches.c.customer_id)
+    if ids is not None:
+        heard = heard.where(touches.c.customer_id.in_(ids))
+    contact = heard.subquery("contact")
     segment_days = (
         sa.select(cadences.c.days)
         .where(cadences.c.segment == customers.c.segment)
@@ -85,6 +96,10 @@ def _statements(dialect: str, ids: list[int] | None) -> list[sa.Update]:
                 else_=customers.c.first_seen,
             ),
         ),
+        # the last interaction, and our last outbound one
+        sa.update(customers)
+        .where(customers.c.id == contact.c.customer_id)
+        .values(last_contact_at=contact.c.last, last_outbound_at=contact.c.out),
         sa.update(customers)
         .where(*where)
         .values(

@@ -159,6 +159,7 @@ def overview(session: Session, *, quiet_limit: int = 10, birthday_days: int = 14
         .where(per_customer.c.last_order >= cutoff)
     )
     owner_name = sa.func.coalesce(TeamMember.name, "")
+    names = {m.id: m.name for m in session.scalars(sa.select(TeamMember))}
     quiet_rows = session.execute(
         sa.select(
             Customer.id,
@@ -178,19 +179,14 @@ def overview(session: Session, *, quiet_limit: int = 10, birthday_days: int = 14
         QuietCustomer(r[0], r[1], r[2], _aware(r[3]), r[4], int(r[5]), currency or "")
         for r in quiet_rows
     ]
-    birthdays = []
-    candidates = session.execute(
-        sa.select(
-            Customer.id, Customer.name, owner_name, Customer.birthday, Customer.cultural_notes
-        )
-        .outerjoin(TeamMember, TeamMember.id == Customer.owner_id)
-        .where(Customer.birthday.is_not(None))
-    ).all()
-    for cid, name, owner, birthday, notes in candidates:
-        assert birthday is not None
-        upcoming = next_anniversary(birthday, today)
-        if (upcoming - today).days <= birthday_days:
-            birthdays.append(UpcomingBirthday(cid, name, owner, upcoming, notes))
+    from keepwell.customers.special_dates import upcoming
+
+    birthdays = [
+        UpcomingBirthday(c.customer_id, c.customer_name, names.get(c.owner_id or 0, ""), c.on,
+                         c.cultural_notes)
+        for c in upcoming(session, today=today, days_ahead=birthday_days, limit=1000)
+        if c.kind == "birthday"
+    ]  # fmt: skip
     birthdays.sort(key=lambda b: (b.on, b.name))
     return DeskOverview(
         customers,

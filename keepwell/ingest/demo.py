@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from keepwell import clock
 from keepwell.customers import derived
+from keepwell.customers.special_dates import GESTURES
 from keepwell.errors import InvalidInput, KeepwellError
 from keepwell.models import metadata
 
@@ -386,11 +387,13 @@ def build_world(
     today: date | None = None,
     years: int = 3,
     progress: Callable[[int, int], None] | None = None,
+    desk: bool = True,
 ) -> DemoSummary:
     """Fill an empty Keepwell database with a demo shop; returns what was written.
 
     The schema must exist (`keepwell.db.upgrade`). Refuses a database that already
-    holds customers. Same `seed` and `today` give the same rows, on any database.
+    holds customers. `desk` adds conversations, promises, cases and tasks
+    (see demo_desk). Same `seed` and `today` give the same rows, on any database.
     """
     if customers < 1:
         raise InvalidInput("customers", "must be at least 1")
@@ -418,6 +421,10 @@ def build_world(
             if progress is not None:
                 progress(start + len(people), customers)
         derived.refresh(conn)  # order counts, revenue, next check-ins, birthdays as month-day
+        if desk:
+            from keepwell.ingest.demo_desk import build_desk
+
+            build_desk(conn, seed=seed, today=today)
 
     return DemoSummary(
         members=len(owners),
@@ -526,6 +533,8 @@ def _write_chunk(
                     "label": label,
                     "on_date": on_date,
                     "yearly": yearly,
+                    "on_md": on_date.month * 100 + on_date.day,
+                    "gesture": GESTURES[kind],
                 }
             )
     conn.execute(sa.insert(orders_t), order_rows)
