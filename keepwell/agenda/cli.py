@@ -26,6 +26,9 @@ def agenda(
         str | None, typer.Option("--owner", help="The member's e-mail (default: whole team).")
     ] = None,
     day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default today).")] = None,
+    days_ahead: Annotated[
+        int, typer.Option("--days-ahead", min=0, max=60, help="Special dates this far ahead.")
+    ] = 7,
     database: Database = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -39,9 +42,11 @@ def agenda(
         raise typer.BadParameter(f"{day!r} is not YYYY-MM-DD", param_hint="--date") from None
     with errors(), session_for(database) as session:
         if owner:
-            agendas = [agenda_for(session, find_member(session, owner), when)]
+            agendas = [
+                agenda_for(session, find_member(session, owner), when, dates_ahead=days_ahead)
+            ]
         else:
-            agendas = team_agenda(session, when)
+            agendas = team_agenda(session, when, dates_ahead=days_ahead)
     if as_json:
         data = [a.to_dict() for a in agendas]
         print_json(data[0] if owner else {"day": when.isoformat(), "members": data})

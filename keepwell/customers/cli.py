@@ -92,6 +92,24 @@ def cadence_set(
     say(f"{segment}: every {days} days; {moved:,} customers' next check-in moved")
 
 
+@cadence_app.command("customer")
+def cadence_customer(
+    customer: CustomerArg,
+    days: Annotated[str, typer.Argument(help='Days between check-ins, or "segment" to follow it.')],
+    database: Database = None,
+) -> None:
+    """Give one customer a cadence of their own (or back to their segment's)."""
+    from keepwell.customers.service import find_customer, set_customer_cadence
+
+    if days != "segment" and not days.isdigit():
+        raise typer.BadParameter(f'{days!r}: give a number of days or "segment"')
+    with errors(), session_for(database) as session:
+        found = find_customer(session, customer)
+        set_customer_cadence(session, found, None if days == "segment" else int(days))
+        next_at = found.next_check_in_at
+        say(f"{found.name or found.id}: next check-in {_day(next_at)}")
+
+
 @cadence_app.command("list")
 def cadence_list(database: Database = None, as_json: JsonOpt = False) -> None:
     """The cadence of each segment ("*" is the default)."""

@@ -95,8 +95,17 @@ def set_cadence(session: Session, segment: str, days: int) -> int:
     return len(ids)
 
 
+def set_customer_cadence(session: Session, customer: Customer, days: int | None) -> None:
+    """Check in with this customer every `days` days (None: as their segment)."""
+    if days is not None and not 1 <= days <= 3660:
+        raise InvalidInput("days", f"a cadence is 1 to 3660 days, not {days}")
+    customer.cadence_days = days
+    reschedule(session, customer)
+    session.flush()
+
+
 def cadences(session: Session) -> dict[str, int]:
-    return dict(session.execute(sa.select(Cadence.segment, Cadence.days)).tuples().all())
+    return {segment: days for segment, days in session.execute(sa.select(Cadence.segment, Cadence.days))}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,98 @@
+"""`keepwell log`, `show`, `owner`, `cadence`: the desk from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from keepwell import db
+from keepwell.cli import app
+from keepwell.customers.models import OwnerChange
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("KEEPWELL_NOW", "2026-11-25T10:00:00")
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    monkeypatch.setenv("KEEPWELL_DATABASE_URL", url)
+    assert run("init")[0] == 0
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "customer_id,customer_name,order_date,amount,product\nC1,Ana Silva,2026-01-10,49.00,Grinder\n"
+    )
+    assert run("import", "orders", str(orders))[0] == 0
+    for email in ("joao@keepwell.example", "rita@keepwell.example"):
+        assert run("member", "add", email)[0] == 0
+    return url
+
+
+def test_log_reschedules_and_show_tells_the_story(desk: str) -> None:
+    code, out, _ = run("show", "C1", "--json")
+    before = json.loads(out)["profile"]["next_check_in_at"]
+    assert code == 0 and before.startswith("2026-04-10")  # 90 days after the first order
+    code, out, _ = run(
+        "log",
+        "C1",
+        "--channel",
+        "call",
+        "-s",
+        "Loves the grinder; asked about beans",
+        "--by",
+        "joao@keepwell.example",
+    )
+    assert code == 0 and "next check-in 2027-02-23" in out
+    code, out, _ = run("show", "C1")
+    assert code == 0
+    assert "Loves the grinder" in out and "Ordered 1 for 49.00 USD — Grinder" in out
+    assert out.index("Loves the grinder") < out.index("Ordered 1")  # newest first
+
+
+def test_bad_channel_is_refused_and_writes_nothing(desk: str) -> None:
+    code, _, err = run("log", "C1", "--channel", "pigeon")
+    assert code == 1 and "unknown channel 'pigeon'" in err
+    assert json.loads(run("show", "C1", "--json")[1])["timeline"][0]["kind"] == "order"
+
+
+def test_owner_change_is_recorded(desk: str) -> None:
+    assert run("owner", "C1", "joao@keepwell.example")[0] == 0
+    code, out, _ = run(
+        "owner",
+        "C1",
+        "rita@keepwell.example",
+        "--reason",
+        "Joao moves to wholesale",
+        "--by",
+        "joao@keepwell.example",
+    )
+    assert code == 0 and "looked after by rita@keepwell.example" in out
+    engine = db.make_engine(desk)
+    with db.transaction(engine) as session:
+        changes = session.query(OwnerChange).order_by(OwnerChange.id).all()
+        assert [(c.from_member_id, c.to_member_id) for c in changes] == [(None, 1), (1, 2)]
+        assert changes[1].reason == "Joao moves to wholesale" and changes[1].changed_by_id == 1
+    engine.dispose()
+
+
+def test_cadences_by_segment_and_customer(desk: str) -> None:
+    code, out, _ = run("cadence", "set", "*", "30")
+    assert code == 0 and "1 customers' next check-in moved" in out
+    assert json.loads(run("show", "C1", "--json")[1])["profile"]["next_check_in_at"].startswith(
+        "2026-02-09"
+    )
+    code, out, _ = run("cadence", "customer", "C1", "7")
+    assert code == 0 and "next check-in 2026-01-17" in out
+    code, out, _ = run("cadence", "customer", "C1", "segment")
+    assert code == 0 and "next check-in 2026-02-09" in out
+    assert json.loads(run("cadence", "list", "--json")[1]) == {"*": 30, "vip": 30}
+    code, _, err = run("cadence", "set", "vip", "0")
+    assert code == 1 and "1 to 3660 days" in err
