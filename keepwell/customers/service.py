@@ -105,7 +105,8 @@ def set_customer_cadence(session: Session, customer: Customer, days: int | None)
 
 
 def cadences(session: Session) -> dict[str, int]:
-    return {segment: days for segment, days in session.execute(sa.select(Cadence.segment, Cadence.days))}
+    rows = session.execute(sa.select(Cadence.segment, Cadence.days))
+    return {segment: days for segment, days in rows}
 
 
 @dataclass(frozen=True)
