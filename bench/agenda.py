@@ -202,6 +202,22 @@ def measure(engine: db.Engine, runs: int) -> dict[str, float]:  # type: ignore[n
     }
 
 
+def own_database(server_url: str, name: str) -> str:
+    """A database of the benchmark's own on that server (created if missing)."""
+    import sqlalchemy as sa
+
+    url = sa.make_url(server_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.exec_driver_sql(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+        ).first()
+        if not exists:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -227,8 +243,7 @@ def main() -> None:
             path = Path(url.removeprefix("sqlite:///"))
             fresh = not path.exists()
         else:
-            with engine.begin() as conn:
-                conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+            fresh = db.current_revision(engine) is None
         if fresh:
             print(f"building {args.customers:,} customers on {name} …", flush=True)
             db.upgrade(engine)
