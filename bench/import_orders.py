@@ -63,13 +63,13 @@ start = time.perf_counter()
 con = sqlite3.connect(db, isolation_level=None)
 con.execute("PRAGMA journal_mode=WAL"); con.execute("PRAGMA synchronous=NORMAL")
 con.execute("BEGIN")
-con.execute("DROP INDEX ix_orders_customer_id_ordered_at")
+con.execute("DROP INDEX ix_orders_customer_timeline")
 con.executemany("INSERT INTO customers (id, name, tags, marketing_consent, created_at, updated_at, version) "
                 "VALUES (?, '', '[]', 0, '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000', 1)",
                 [(c,) for c in customers])
 con.executemany("INSERT INTO orders (external_id, customer_id, ordered_at, amount_minor, currency, quantity,"
                 " created_at) VALUES (?, ?, ?, ?, 'USD', ?, '2026-01-01 00:00:00.000000')", rows)
-con.execute("CREATE INDEX ix_orders_customer_id_ordered_at ON orders (customer_id, ordered_at)")
+con.execute("CREATE INDEX ix_orders_customer_timeline ON orders (customer_id, ordered_at, amount_minor)")
 con.execute("COMMIT")
 con.close()
 print(time.perf_counter() - start)

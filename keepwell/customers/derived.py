@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -25,13 +26,42 @@ DEFAULT_CADENCE_DAYS = 90
 
 
 def refresh(conn: Connection, customer_ids: Iterable[int] | None = None) -> None:
-    """Recompute the derived columns of these customers (all when None)."""
+    """Recompute the derived columns of these customers (all when None).
+
+    A large share of the desk is refreshed in one pass over the tables rather than
+    customer by customer.
+    """
     ids = None if customer_ids is None else sorted(set(customer_ids))
     if ids == []:
         return
+    if ids is not None and len(ids) > 20_000:
+        total = conn.execute(sa.select(sa.func.count()).select_from(table_of(Customer))).scalar()
+        if len(ids) * 4 > (total or 0):
+            ids = None
+    days = _cadence_days(conn)
     for part in _parts(ids):
-        for statement in _statements(conn.dialect.name, part):
+        for statement in _statements(conn.dialect.name, part, days):
             conn.execute(statement)
+
+
+def _cadence_days(conn: Connection) -> Any:
+    """The cadence of a customer, as SQL: their own, their segment's, or the default.
+
+    The few cadences are written into the statement as a CASE, not looked up per row.
+    """
+    customers = table_of(Customer)
+    cadences = table_of(Cadence)
+    known = {
+        seg: days for seg, days in conn.execute(sa.select(cadences.c.segment, cadences.c.days))
+    }
+    default = known.pop(DEFAULT_SEGMENT, DEFAULT_CADENCE_DAYS)
+    by_segment: Any = sa.literal(default)
+    if known:
+        by_segment = sa.case(
+            *((customers.c.segment == seg, sa.literal(days)) for seg, days in known.items()),
+            else_=sa.literal(default),
+        )
+    return sa.func.coalesce(customers.c.cadence_days, by_segment)
 
 
 def _parts(ids: list[int] | None) -> list[list[int] | None]:
@@ -40,10 +70,9 @@ def _parts(ids: list[int] | None) -> list[list[int] | None]:
     return [ids[i : i + 20_000] for i in range(0, len(ids), 20_000)]
 
 
-def _statements(dialect: str, ids: list[int] | None) -> list[sa.Update]:
+def _statements(dialect: str, ids: list[int] | None, days: Any) -> list[sa.Update]:
     customers = table_of(Customer)
     orders = table_of(Order)
-    cadences = table_of(Cadence)
     totals = sa.select(
         orders.c.customer_id,
         sa.func.count().label("n"),
@@ -64,21 +93,11 @@ def _statements(dialect: str, ids: list[int] | None) -> list[sa.Update]:
     if ids is not None:
         heard = heard.where(touches.c.customer_id.in_(ids))
     contact = heard.subquery("contact")
-    segment_days = (
-        sa.select(cadences.c.days)
-        .where(cadences.c.segment == customers.c.segment)
-        .scalar_subquery()
-    )
-    default_days = (
-        sa.select(cadences.c.days).where(cadences.c.segment == DEFAULT_SEGMENT).scalar_subquery()
-    )
-    days = sa.func.coalesce(
-        customers.c.cadence_days, segment_days, default_days, DEFAULT_CADENCE_DAYS
-    )
     base = sa.func.coalesce(
         customers.c.last_contact_at, customers.c.first_seen, customers.c.created_at
     )
     where = [] if ids is None else [customers.c.id.in_(ids)]
+    unchanged = {"updated_at": customers.c.updated_at}  # derived, not edited: no onupdate
     return [
         # one pass over the orders, grouped: counts, revenue, first and last purchase
         sa.update(customers)
@@ -95,17 +114,19 @@ def _statements(dialect: str, ids: list[int] | None) -> list[sa.Update]:
                 ),
                 else_=customers.c.first_seen,
             ),
+            **unchanged,
         ),
         # the last interaction, and our last outbound one
         sa.update(customers)
         .where(customers.c.id == contact.c.customer_id)
-        .values(last_contact_at=contact.c.last, last_outbound_at=contact.c.out),
+        .values(last_contact_at=contact.c.last, last_outbound_at=contact.c.out, **unchanged),
         sa.update(customers)
         .where(*where)
         .values(
             birthday_md=month_day(dialect, customers.c.birthday),
             anniversary_md=month_day(dialect, customers.c.first_seen),
             next_check_in_at=plus_days(dialect, base, days),
+            **unchanged,
         ),
     ]
 

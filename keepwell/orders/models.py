@@ -32,7 +32,9 @@ class Order(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
     __table_args__ = (
-        sa.Index("ix_orders_customer_id_ordered_at", "customer_id", "ordered_at"),
+        # a customer's orders in time order, with amounts: per-customer totals read the
+        # index alone (counts, revenue, first and last order, the scoring summary)
+        sa.Index("ix_orders_customer_timeline", "customer_id", "ordered_at", "amount_minor"),
         sa.CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
         sa.CheckConstraint("quantity >= 0", name="quantity_not_negative"),
     )

@@ -108,7 +108,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_orders_customer_id_ordered_at", ["customer_id", "ordered_at"], unique=False
+            "ix_orders_customer_timeline",
+            ["customer_id", "ordered_at", "amount_minor"],
+            unique=False,
         )
 
     op.create_table(
@@ -142,7 +144,7 @@ def downgrade() -> None:
 
     op.drop_table("special_dates")
     with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.drop_index("ix_orders_customer_id_ordered_at")
+        batch_op.drop_index("ix_orders_customer_timeline")
 
     op.drop_table("orders")
     with op.batch_alter_table("customers", schema=None) as batch_op:
