@@ -15,6 +15,7 @@ from keepwell.clikit import Database, engine_for, err, errors, out
 from keepwell.customers.cli import cadence_app, owner, show
 from keepwell.customers.dates_cli import date_app
 from keepwell.ingest.cli import demo, import_app
+from keepwell.ops.cli import backup, restore
 from keepwell.promises.cli import promise_app
 from keepwell.tasks.cli import task_app
 from keepwell.touches.cli import log
@@ -37,6 +38,8 @@ app.command()(log)
 app.command()(show)
 app.command()(owner)
 app.command()(demo)
+app.command()(backup)
+app.command()(restore)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,1 @@
+"""Operating the desk: backups and restores."""

@@ -1,0 +1,42 @@
+"""`keepwell backup` and `keepwell restore`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from keepwell.clikit import Database, engine_for, errors, progress, say
+
+
+def backup(
+    file: Annotated[Path, typer.Argument(help="Where to write the backup.")],
+    database: Database = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="sqlite, pgdump or jsonl (default: the database's own)."),
+    ] = None,
+) -> None:
+    """Take a consistent copy of the database while the app keeps running."""
+    from keepwell.ops.backup import backup as take
+
+    with errors():
+        engine = engine_for(database)
+        with progress("backing up") as report:
+            result = take(engine, file, fmt, report)
+        rows = f", {result.rows:,} rows" if result.rows is not None else ""
+        say(f"Backed up to {result.path} ({result.format}{rows}).")
+
+
+def restore(
+    file: Annotated[Path, typer.Argument(help="A backup made by keepwell backup.")],
+    database: Database = None,
+) -> None:
+    """Fill an empty database from a backup."""
+    from keepwell.ops.backup import restore as fill
+
+    with errors():
+        engine = engine_for(database)
+        result = fill(engine, file)
+        say(f"Restored {result.path} ({result.format}) into {engine.url.render_as_string()}.")
