@@ -12,7 +12,7 @@ from keepwell.accounts.cli import member_app
 from keepwell.agenda.cli import agenda
 from keepwell.cases.cli import case_app
 from keepwell.clikit import Database, engine_for, err, errors, out
-from keepwell.customers.cli import cadence_app, owner, show
+from keepwell.customers.cli import cadence_app, customer_app, owner, show
 from keepwell.customers.dates_cli import date_app
 from keepwell.ingest.cli import demo, import_app
 from keepwell.ops.cli import backup, restore
@@ -33,6 +33,7 @@ app.add_typer(case_app, name="case")
 app.add_typer(task_app, name="task")
 app.add_typer(date_app, name="date")
 app.add_typer(cadence_app, name="cadence")
+app.add_typer(customer_app, name="customer")
 app.command()(agenda)
 app.command()(log)
 app.command()(show)

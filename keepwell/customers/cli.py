@@ -10,6 +10,9 @@ from rich.table import Table
 from keepwell.clikit import Database, JsonOpt, errors, out, print_json, say, session_for
 
 cadence_app = typer.Typer(help="How often each segment should hear from us.", no_args_is_help=True)
+customer_app = typer.Typer(
+    help="A person's data on request: export it, or erase it.", no_args_is_help=True
+)
 
 CustomerArg = Annotated[str, typer.Argument(help="The customer: #id, external id or e-mail.")]
 
@@ -122,3 +125,44 @@ def cadence_list(database: Database = None, as_json: JsonOpt = False) -> None:
         return
     for segment, days in sorted(found.items()):
         say(f"{segment}: every {days} days")
+
+
+@customer_app.command("export")
+def customer_export(customer: CustomerArg, database: Database = None) -> None:
+    """Everything held about one customer, as JSON (for a data request)."""
+    from keepwell.customers.privacy import export_customer
+    from keepwell.customers.service import find_customer
+
+    with errors(), session_for(database) as session:
+        data = export_customer(session, find_customer(session, customer))
+    print_json(data)
+
+
+@customer_app.command("erase")
+def customer_erase(
+    customer: CustomerArg,
+    database: Database = None,
+    delete_orders: Annotated[
+        bool,
+        typer.Option(
+            "--delete-orders", help="Delete their orders too (default: keep them, anonymous)."
+        ),
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Forget a customer: personal data removed everywhere, orders kept anonymous."""
+    from keepwell.customers.privacy import erase_customer
+    from keepwell.customers.service import find_customer
+
+    if not yes and not typer.confirm(f"Erase everything personal about {customer}?"):
+        raise typer.Exit(1)
+    with errors(), session_for(database) as session:
+        done = erase_customer(
+            session, find_customer(session, customer), keep_orders=not delete_orders
+        )
+    say(
+        f"Erased customer #{done.customer_id}: {done.interactions} interactions, "
+        f"{done.promises} promises, {done.cases} cases, {done.tasks} tasks scrubbed; "
+        f"{done.special_dates} special dates deleted; orders {done.orders_kept} kept "
+        f"anonymous, {done.orders_deleted} deleted."
+    )

@@ -53,6 +53,12 @@ SkipOpt = Annotated[
     typer.Option("--skip-invalid", help="Import the good rows; write the bad ones to this CSV."),
 ]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check the file; write nothing.")]
+AllowErasedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-erased", help="Import customers who were erased on request, as new customers."
+    ),
+]
 
 
 def _report_import(summary: Any, as_json: bool) -> None:
@@ -96,6 +102,7 @@ def import_orders_cmd(
     ] = False,
     skip_invalid: SkipOpt = None,
     dry_run: DryRunOpt = False,
+    allow_erased: AllowErasedOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Import orders (one row an order); unknown customers are created."""
@@ -118,6 +125,7 @@ def import_orders_cmd(
             create_customers=not no_create_customers,
             skip_invalid=skip_invalid,
             dry_run=dry_run,
+            allow_erased=allow_erased,
         )
         with progress(f"importing {file.name}", not as_json) as report:
             summary = import_orders(engine, file, options, report)
@@ -133,6 +141,7 @@ def import_customers_cmd(
     encoding: EncodingOpt = None,
     skip_invalid: SkipOpt = None,
     dry_run: DryRunOpt = False,
+    allow_erased: AllowErasedOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Import customers (one row a customer), matched by id or e-mail."""
@@ -148,6 +157,7 @@ def import_customers_cmd(
             encoding=encoding,
             skip_invalid=skip_invalid,
             dry_run=dry_run,
+            allow_erased=allow_erased,
         )
         with progress(f"importing {file.name}", not as_json) as report:
             summary = import_customers(engine, file, options, report)

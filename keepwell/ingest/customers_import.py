@@ -294,6 +294,7 @@ class _CustomersImport:
         before = self.seen.contains(hashes).tolist()
         in_batch: set[int] = set()
         unique = []
+        origin = {id(values): (line, row) for line, row, values in batch}
         for (line, row, values), h, dup in zip(batch, hashes, before, strict=True):
             if dup or h in in_batch:
                 column = "email" if self.by_email else "customer_id"
@@ -305,6 +306,7 @@ class _CustomersImport:
             in_batch.add(h)
         self.seen.add(hashes)
         existing = self.existing([values[key_field] for values in unique], key_field)
+        unique = self.refuse_erased(unique, existing, key_field, origin)
         if not self.state.writing:
             return
         table = table_of(Customer)
@@ -330,6 +332,36 @@ class _CustomersImport:
         if inserts:
             self.conn.execute(sa.insert(table), inserts)
             summary.added += len(inserts)
+
+    def refuse_erased(
+        self,
+        rows: list[dict[str, Any]],
+        existing: dict[str, Any],
+        key_field: str,
+        origin: dict[int, tuple[int, list[str]]],
+    ) -> list[dict[str, Any]]:
+        """New rows for customers erased at their request stay out (unless allowed)."""
+        if self.state.options.allow_erased:
+            return rows
+        from keepwell.customers.privacy import erased_keys
+
+        new = [r[key_field] for r in rows if r[key_field] not in existing]
+        erased = erased_keys(self.conn, new)
+        if not erased:
+            return rows
+        column = "email" if self.by_email else "customer_id"
+        kept = []
+        for values in rows:
+            if values[key_field] in erased:
+                line, row = origin[id(values)]
+                self.state.reject(
+                    line, row, column,
+                    f"customer {values[key_field]!r} was erased at their request; leave the row "
+                    "out, or pass --allow-erased to import them again as a new customer",
+                )  # fmt: skip
+            else:
+                kept.append(values)
+        return kept
 
     def new_customer(self, values: dict[str, Any]) -> dict[str, Any]:
         row: dict[str, Any] = dict.fromkeys(IMPORTED)

@@ -40,6 +40,7 @@ class ImportOptions:
     encoding: str | None = None
     currency: str = "USD"
     create_customers: bool = True
+    allow_erased: bool = False  # bring back customers erased on request (as new records)
     skip_invalid: Path | None = None
     dry_run: bool = False
     batch_rows: int = BATCH_ROWS

@@ -272,6 +272,11 @@ class _FastBatches:
             new = pc.filter(distinct, unknown).to_pylist()
             found = imp.lookup_customers(new) if imp.had_customers else {}
             missing = [key for key in new if key not in found]
+            if missing and imp.had_customers and not imp.options.allow_erased:
+                from keepwell.customers.privacy import erased_keys
+
+                if erased_keys(imp.conn, missing):
+                    raise NotFast("a customer erased on request")  # the careful path says so
             if missing:
                 # where each new customer first appears, for the name and e-mail to give them
                 rows = pc.index_in(pa.array(missing, pa.string()), value_set=customers)

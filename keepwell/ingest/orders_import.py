@@ -249,6 +249,7 @@ class _OrdersImport:
         self.ids_seen = SeenKeys()
         self.occurrences = Occurrences()
         self.customer_ids: dict[str, int] = {}
+        self.erased: set[str] = set()  # keys of customers erased on request
         self.time_cache: dict[str, datetime | None] = {}
         self.amount_cache: dict[str, int | None] = {}
         self.quantity_cache: dict[str, int | None] = {}
@@ -636,6 +637,8 @@ class _OrdersImport:
         new = [k for k in missing if k not in known]
         if not new:
             return batch
+        batch = self.refuse_erased(batch, new)
+        new = [k for k in new if k not in self.erased]
         if self.options.create_customers:
             if self.state.writing:
                 wanted = set(new)
@@ -659,6 +662,28 @@ class _OrdersImport:
                     f"unknown customer {customer!r} (import customers first, or leave out "
                     "--no-create-customers)",
                 )
+                drop.add(i)
+        return batch.without(drop)
+
+    def refuse_erased(self, batch: Columns, keys: list[str]) -> Columns:
+        """Rows of customers who were erased at their request stay out (unless allowed)."""
+        if not self.had_customers or self.options.allow_erased:
+            return batch
+        from keepwell.customers.privacy import erased_keys
+
+        erased = erased_keys(self.conn, keys)
+        if not erased:
+            return batch
+        self.erased.update(erased)
+        column = "customer_email" if self.by_email else "customer_id"
+        drop = set()
+        for i, customer in enumerate(batch.customers):
+            if customer in erased:
+                self.state.reject(
+                    batch.lines[i], batch.raw[i], column,
+                    f"customer {customer!r} was erased at their request; leave the row out, or "
+                    "pass --allow-erased to import them again as a new customer",
+                )  # fmt: skip
                 drop.add(i)
         return batch.without(drop)
 
