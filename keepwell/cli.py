@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from keepwell import __version__, db
-from keepwell.accounts.cli import member_app
+from keepwell.accounts.cli import audit_app, member_app, token_app, user_app
 from keepwell.agenda.cli import agenda
 from keepwell.cases.cli import case_app
 from keepwell.clikit import Database, engine_for, err, errors, out
@@ -17,8 +17,11 @@ from keepwell.customers.dates_cli import date_app
 from keepwell.ingest.cli import demo, import_app
 from keepwell.ops.cli import backup, restore
 from keepwell.promises.cli import promise_app
+from keepwell.reports.cli import report
+from keepwell.scoring.cli import model_app, score
 from keepwell.tasks.cli import task_app
 from keepwell.touches.cli import log
+from keepwell.web.cli import serve
 
 app = typer.Typer(
     help="Keepwell: a self-hosted customer-retention desk.",
@@ -28,17 +31,24 @@ app = typer.Typer(
 )
 app.add_typer(import_app, name="import")
 app.add_typer(member_app, name="member")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(audit_app, name="audit")
 app.add_typer(promise_app, name="promise")
 app.add_typer(case_app, name="case")
 app.add_typer(task_app, name="task")
 app.add_typer(date_app, name="date")
 app.add_typer(cadence_app, name="cadence")
+app.add_typer(model_app, name="model")
 app.add_typer(customer_app, name="customer")
 app.command()(agenda)
 app.command()(log)
 app.command()(show)
 app.command()(owner)
 app.command()(demo)
+app.command()(score)
+app.command()(report)
+app.command()(serve)
 app.command()(backup)
 app.command()(restore)
 
@@ -56,6 +66,9 @@ def _main(
     ] = False,
 ) -> None:
     """Keepwell: know each customer, keep every promise, follow up, measure who stays."""
+    from keepwell.accounts.audit import Actor, set_default_actor
+
+    set_default_actor(Actor(None, "cli"))  # the audit trail: changes made at the command line
 
 
 @app.command()

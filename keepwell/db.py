@@ -22,7 +22,7 @@ from keepwell.errors import DatabaseNotReady
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # The newest migration. Commands compare it with the database's without loading
 # Alembic; a test checks it is Alembic's head.
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0004"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -90,8 +90,17 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# An execution option: transactions on an engine made with `engine.execution_options(
+# **{SQLITE_WRITE: True})` start as writers (BEGIN IMMEDIATE). A writer that starts as a
+# reader and then writes fails at once ("database is locked") when another writer
+# committed meanwhile; one that starts as a writer waits its turn (the busy timeout).
+# Readers keep a plain BEGIN, so they run beside the writer in WAL mode.
+SQLITE_WRITE = "keepwell_sqlite_write"
+
+
 def _on_sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
+    write = conn.get_execution_options().get(SQLITE_WRITE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -216,7 +225,9 @@ def plus_days(dialect: str, moment: Any, days: Any) -> Any:
 
 def month_day(dialect: str, moment: Any) -> Any:
     """SQL for month * 100 + day of a date or UTC timestamp column (e.g. 1231)."""
-    if dialect == "sqlite":
-        return sa.cast(sa.func.strftime("%m%d", moment), sa.Integer)
+    if dialect == "sqlite":  # stored as ISO text: cutting beats parsing
+        return sa.cast(
+            sa.func.substr(moment, 6, 2).op("||")(sa.func.substr(moment, 9, 2)), sa.Integer
+        )
     utc = sa.func.timezone("UTC", moment) if isinstance(moment.type, UTCDateTime) else moment
     return sa.cast(sa.extract("month", utc) * 100 + sa.extract("day", utc), sa.Integer)

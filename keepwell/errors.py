@@ -30,6 +30,14 @@ class InvalidInput(KeepwellError):
         self.reason = reason
 
 
+class Conflict(InvalidInput):
+    """The record was changed by someone else meanwhile (its version moved on).
+
+    An InvalidInput, so every interface that reports those reports it; the API answers
+    409 and retries the request when the client named no version of its own.
+    """
+
+
 @dataclass(frozen=True)
 class RowError:
     """One rejected row of an input file: where it is and why it was rejected."""

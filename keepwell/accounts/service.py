@@ -43,3 +43,96 @@ def find_member(session: Session, ref: str | int) -> TeamMember:
     if member is None:
         raise NotFound(f"no team member {ref!r}")
     return member
+
+
+def add_user(
+    session: Session,
+    email: str,
+    *,
+    name: str = "",
+    role: str = "member",
+    password: str | None = None,
+) -> tuple[TeamMember, str | None]:
+    """A member who can sign in: (the member, the generated password when none was given)."""
+    from keepwell.accounts.passwords import generate_password, hash_password
+
+    generated = generate_password() if password is None else None
+    hashed = hash_password(password if password is not None else generated or "")
+    member = add_member(session, email, name, role)
+    member.password_hash = hashed
+    session.flush()
+    return member, generated
+
+
+def set_password(session: Session, member: TeamMember, password: str | None = None) -> str | None:
+    """Give the member a new password (a generated one, returned, when None is given).
+
+    Their browser sessions end: whoever knew the old password is signed out."""
+    from keepwell.accounts.models import WebSession
+    from keepwell.accounts.passwords import generate_password, hash_password
+
+    generated = generate_password() if password is None else None
+    member.password_hash = hash_password(password if password is not None else generated or "")
+    session.execute(sa.delete(WebSession).where(WebSession.member_id == member.id))
+    session.flush()
+    return generated
+
+
+def update_member(
+    session: Session,
+    member: TeamMember,
+    *,
+    name: str | None = None,
+    role: str | None = None,
+    active: bool | None = None,
+) -> TeamMember:
+    """Change a member's name, role or whether they may sign in (and own new work).
+
+    The last active admin cannot stop being one: someone must be able to manage the team.
+    """
+    if name is not None:
+        name = " ".join(name.split())
+        if len(name) > 200:
+            raise InvalidInput("name", "longer than 200 characters")
+        member.name = name
+    if role is not None and role not in ROLES:
+        raise InvalidInput("role", f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+    losing_admin = (
+        member.role == "admin"
+        and member.active
+        and ((role is not None and role != "admin") or active is False)
+    )
+    if losing_admin:
+        admins = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(TeamMember)
+            .where(TeamMember.role == "admin", TeamMember.active.is_(True))
+        )
+        if (admins or 0) <= 1:
+            raise InvalidInput("role", f"{member.email} is the last active admin")
+    if role is not None:
+        member.role = role
+    if active is not None:
+        member.active = active
+    session.flush()
+    return member
+
+
+DEMO_ADMIN = "admin@keepwell.example"
+
+
+def demo_admin(session: Session) -> tuple[TeamMember, str]:
+    """Someone to sign in as on a demo desk: its first active admin (else a new one,
+    DEMO_ADMIN), with a new generated password: (the member, the password)."""
+    member = session.scalar(
+        sa.select(TeamMember)
+        .where(TeamMember.role == "admin", TeamMember.active.is_(True))
+        .order_by(TeamMember.id)
+        .limit(1)
+    )
+    if member is None:
+        member, password = add_user(session, DEMO_ADMIN, name="Demo Admin", role="admin")
+    else:
+        password = set_password(session, member)
+    assert password is not None
+    return member, password

@@ -42,6 +42,37 @@ class SyntheticSummary:
     monetary_value: FloatArray
 
 
+def _repeat_times(
+    rng: np.random.Generator,
+    lam: FloatArray,
+    p: FloatArray,
+    horizon: FloatArray,
+    max_orders: int,
+) -> tuple[IntArray, FloatArray]:
+    """Repeat purchases of each customer within `horizon` after their first purchase.
+
+    While alive a customer buys at Exp(λ) gaps; after each repeat purchase they leave
+    with probability p (BG/NBD: never right after the first), so they make at most
+    Geometric(p) repeat purchases.
+    Returns (customer index, time since first purchase) per repeat purchase, grouped by
+    customer in time order.
+    """
+    repeats = np.minimum(rng.geometric(p), max_orders - 1).astype(np.int64)
+    owner = np.repeat(np.arange(lam.shape[0], dtype=np.int64), repeats)
+    if owner.shape[0] == 0:
+        return owner, np.zeros(0, dtype=np.float64)
+    gaps = rng.exponential(1.0, owner.shape[0]) / lam[owner]
+    # a gap past the horizon ends the customer's purchases: clip it, so the running sum
+    # over all customers stays small and exact enough to subtract
+    gaps = np.minimum(gaps, horizon[owner] + 1.0)
+    cumulative = np.cumsum(gaps)
+    ends = np.cumsum(repeats)
+    before = np.concatenate(([0.0], cumulative))[ends - repeats]  # total before each group
+    times = cumulative - np.repeat(before, repeats)
+    keep = times <= horizon[owner]
+    return owner[keep], times[keep]
+
+
 def bgnbd_orders(
     customers: int,
     *,
@@ -64,19 +95,9 @@ def bgnbd_orders(
     first = rng.uniform(0.0, history_days, customers)
     lam = rng.gamma(r, 1.0 / alpha, customers)
     p = rng.beta(a, b, customers)
-    # purchases made while alive, the first included: 1 + repeats until dropout (geometric)
-    alive_for = np.minimum(rng.geometric(p), max_orders).astype(np.int64)
-    # repeat purchases happen at Exp(λ) gaps; draw them all, keep those before the end
-    repeats = alive_for - 1
-    owner = np.repeat(np.arange(customers, dtype=np.int64), repeats)
-    gaps = rng.exponential(1.0, owner.shape[0]) / lam[owner]
-    starts = np.concatenate(([0], np.cumsum(repeats)[:-1]))
-    cumulative = np.cumsum(gaps)
-    offset = np.repeat(cumulative[starts - 1] * (starts > 0) if owner.size else [], repeats)
-    times = first[owner] + (cumulative - offset)
-    keep = times <= history_days
-    ids = np.concatenate((np.arange(customers, dtype=np.int64), owner[keep]))
-    days = np.concatenate((first, times[keep]))
+    owner, since = _repeat_times(rng, lam, p, history_days - first, max_orders)
+    ids = np.concatenate((np.arange(customers, dtype=np.int64), owner))
+    days = np.concatenate((first, first[owner] + since))
     order = np.lexsort((days, ids))
     ids, days = ids[order], days[order]
     nu = rng.gamma(spend_q, 1.0 / spend_v, customers)
@@ -101,37 +122,26 @@ def bgnbd_summary(
     spend_p: float = 6.25,
     spend_q: float = 3.74,
     spend_v: float = 15.44,
+    max_orders: int = 400,
     seed: int = 7,
 ) -> SyntheticSummary:
-    """Per-customer summaries drawn straight from BG/NBD + Gamma-Gamma (no order list).
+    """Per-customer summaries drawn from BG/NBD + Gamma-Gamma, in continuous time.
 
     Each customer is observed for T ~ Uniform(observation / 3, observation) time units
-    (defaults: CDNOW's parameters and its 39 weeks), so a million customers take a second.
+    after their first purchase (defaults: CDNOW's parameters and its 39 weeks).
     """
     rng = np.random.default_rng(seed)
     big_t = rng.uniform(observation / 3.0, observation, customers)
     lam = rng.gamma(r, 1.0 / alpha, customers)
     p = rng.beta(a, b, customers)
-    # the dropout happens right after purchase number K ~ Geometric(p) (counting repeats)
-    k = rng.geometric(p) - 1  # repeat purchases the customer would make before leaving
-    # repeat purchases in (0, T] of a Poisson(λ) process, stopped after k of them
-    n = np.minimum(rng.poisson(lam * big_t), k)
-    # given n Poisson events in (0, T], the last one is T * U^(1/n); recency 0 when n = 0
-    with np.errstate(divide="ignore"):
-        last = np.where(n > 0, big_t * rng.uniform(0, 1, customers) ** (1.0 / np.maximum(n, 1)), 0)
-    # stopped after k purchases with k < Poisson count: the k-th purchase is the last
-    stopped = n == k
-    full = rng.poisson(lam * big_t)
-    cut = stopped & (full > k) & (k > 0)
-    # the k-th of `full` uniform points on (0, T]: Beta(k, full - k + 1) * T
-    last = np.where(cut, big_t * rng.beta(np.maximum(k, 1), np.maximum(full - k, 0) + 1), last)
+    owner, since = _repeat_times(rng, lam, p, big_t, max_orders)
+    frequency = np.bincount(owner, minlength=customers).astype(np.float64)
+    recency = np.zeros(customers)
+    np.maximum.at(recency, owner, since)
     nu = rng.gamma(spend_q, 1.0 / spend_v, customers)
-    mean_value = np.where(
-        n > 0, rng.gamma(spend_p * np.maximum(n, 1), 1.0) / (nu * np.maximum(n, 1)), 0.0
-    )
+    n = np.maximum(frequency, 1.0)
+    # the mean of n Gamma(p, ν) values is Gamma(n p, n ν)
+    mean_value = np.where(frequency > 0, rng.gamma(spend_p * n, 1.0) / (n * nu), 0.0)
     return SyntheticSummary(
-        frequency=n.astype(np.float64),
-        recency=np.minimum(last, big_t),
-        T=big_t,
-        monetary_value=mean_value,
+        frequency=frequency, recency=recency, T=big_t, monetary_value=mean_value
     )

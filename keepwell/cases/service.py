@@ -21,7 +21,7 @@ from keepwell import clock
 from keepwell.accounts.models import TeamMember
 from keepwell.cases.models import ROOT_CAUSES, SEVERITIES, STATUSES, Case
 from keepwell.customers.models import Customer
-from keepwell.errors import InvalidInput, NotFound
+from keepwell.errors import Conflict, InvalidInput, NotFound
 from keepwell.tasks.models import Task
 from keepwell.tasks.service import cancel_task, complete_task, create_task, open_task
 from keepwell.touches.models import Touch
@@ -421,4 +421,4 @@ def _flush(session: Session) -> None:
     try:
         session.flush()
     except StaleDataError:
-        raise InvalidInput("case", "changed by someone else meanwhile; load it again") from None
+        raise Conflict("case", "changed by someone else meanwhile; load it again") from None

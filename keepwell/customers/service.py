@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from keepwell import clock
 from keepwell.accounts.models import TeamMember
 from keepwell.customers import derived
 from keepwell.customers.models import Cadence, Customer, OwnerChange
-from keepwell.errors import InvalidInput, NotFound
+from keepwell.errors import Conflict, InvalidInput, NotFound
 from keepwell.orders.models import Order
 
 QUIET_AFTER_DAYS = 180
@@ -227,3 +229,257 @@ def _aware(moment: datetime) -> datetime:
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
     return moment if moment.tzinfo else moment.replace(tzinfo=clock.now().tzinfo)
+
+
+# --- create, change, erase; the list ---------------------------------------------
+
+MAX_LIMIT = 200
+MAX_NAME = 300
+MAX_NOTES = 20_000
+MAX_TAGS = 50
+MAX_TAG = 100
+# Customer fields a person sets (the rest are derived: see keepwell/customers/derived.py).
+EDITABLE = (
+    "external_id", "name", "email", "phone", "company", "segment", "tags", "owner_id",
+    "first_seen", "personal_notes", "preferred_channel", "language", "cultural_notes",
+    "birthday", "marketing_consent", "opted_out", "cadence_days",
+)  # fmt: skip
+
+
+def get_customer(session: Session, customer_id: int) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"no customer #{customer_id}")
+    return customer
+
+
+def create_customer(
+    session: Session, fields: dict[str, Any], *, by: TeamMember | None = None
+) -> Customer:
+    """A new customer from `fields` (names as in EDITABLE; `name` at least).
+
+    Every value is checked as `update_customer` checks it; nothing is written when one is
+    refused.
+    """
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise InvalidInput(sorted(unknown)[0], "not a customer field")
+    now = clock.now()
+    customer = Customer(
+        name="", tags=[], marketing_consent=False, created_at=now, updated_at=now,
+        order_count=0, revenue_minor=0,
+    )  # fmt: skip
+    _apply(session, customer, fields, new=True)
+    if not customer.name and not customer.email and not customer.external_id:
+        raise InvalidInput("name", "give a name, an e-mail or an external id")
+    reschedule(session, customer)
+    session.add(customer)
+    session.flush()
+    if customer.owner_id is not None:  # the first owner is recorded like any change
+        session.add(
+            OwnerChange(
+                customer_id=customer.id, from_member_id=None, to_member_id=customer.owner_id,
+                changed_by_id=by.id if by is not None else None, changed_at=now,
+                reason="new customer",
+            )
+        )  # fmt: skip
+        session.flush()
+    return customer
+
+
+def update_customer(
+    session: Session,
+    customer: Customer,
+    changes: dict[str, Any],
+    *,
+    expected_version: int | None = None,
+    by: TeamMember | None = None,
+    reason: str = "",
+) -> Customer:
+    """Change the fields named in `changes` (None clears a field that may be empty).
+
+    `expected_version`: the version the change was made against; another one means
+    someone changed the customer meanwhile (Conflict) and nothing is written.
+    """
+    if expected_version is not None and expected_version != customer.version:
+        raise Conflict(
+            "version",
+            f"customer #{customer.id} is at version {customer.version}, not {expected_version}: "
+            "someone changed it meanwhile; load it again",
+        )
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise InvalidInput(sorted(unknown)[0], "not a customer field")
+    owner_change = "owner_id" in changes and changes["owner_id"] != customer.owner_id
+    new_owner_id = changes.get("owner_id")
+    rest = {k: v for k, v in changes.items() if k != "owner_id"}
+    _apply(session, customer, rest, new=False)
+    if owner_change:
+        member = _member_or_refuse(session, new_owner_id) if new_owner_id is not None else None
+        set_owner(session, customer, member, by=by, reason=reason)
+    if {"cadence_days", "segment", "first_seen"} & set(changes):
+        reschedule(session, customer)
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict("customer", "changed by someone else meanwhile; load it again") from None
+    return customer
+
+
+def delete_customer(session: Session, customer: Customer) -> None:
+    """Erase the customer and everything recorded about them (privacy): orders,
+    interactions, promises, cases, tasks, special dates. The audit trail keeps that it
+    happened, and forgets what it knew about them (keepwell/accounts/audit.py)."""
+    session.execute(sa.delete(Order).where(Order.customer_id == customer.id))
+    session.delete(customer)
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict("customer", "changed by someone else meanwhile; load it again") from None
+
+
+@dataclass(frozen=True)
+class CustomerFilter:
+    """One definition of the customers list, for the CLI, the API and the pages.
+
+    `search` matches an external id or an e-mail address exactly, or a part of the name
+    (case-insensitive). `quiet` keeps customers past their next check-in. Sorted by id;
+    `after` continues after that id (keyset pagination, as fast on page 1,000 as on 1).
+    """
+
+    owner_id: int | None = None
+    segment: str | None = None
+    search: str | None = None
+    quiet: bool = False
+    after: int | None = None
+    limit: int = 50
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise InvalidInput("limit", f"give 1 to {MAX_LIMIT}, not {self.limit}")
+
+    def query(self) -> sa.Select[Customer]:
+        q = sa.select(Customer)
+        if self.owner_id is not None:
+            q = q.where(Customer.owner_id == self.owner_id)
+        if self.segment:
+            q = q.where(Customer.segment == self.segment.strip().lower())
+        text = " ".join((self.search or "").split())
+        if text:
+            pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace(
+                "_", "\\_"
+            ) + "%"  # fmt: skip
+            q = q.where(
+                sa.or_(
+                    Customer.external_id == text,
+                    Customer.email == text.lower(),
+                    sa.func.lower(Customer.name).like(pattern, escape="\\"),
+                )
+            )
+        if self.quiet:
+            q = q.where(Customer.next_check_in_at < clock.now())
+        if self.after is not None:
+            q = q.where(Customer.id > self.after)
+        return q.order_by(Customer.id).limit(self.limit)
+
+
+def list_customers(session: Session, filters: CustomerFilter) -> list[Customer]:
+    return list(session.scalars(filters.query()))
+
+
+def _apply(session: Session, customer: Customer, fields: dict[str, Any], *, new: bool) -> None:
+    """Check each value and set it on `customer`; the first bad one is refused."""
+    from keepwell.customers.models import CHANNELS
+    from keepwell.ingest.parsing import CellError, parse_email
+
+    for name, value in fields.items():
+        if name == "name":
+            value = " ".join(str(value or "").split())
+            if len(value) > MAX_NAME:
+                raise InvalidInput(name, f"longer than {MAX_NAME} characters")
+            customer.name = value
+        elif name == "external_id":
+            value = _optional_text(name, value, 200)
+            if value is not None and value != customer.external_id:
+                taken = session.scalar(sa.select(Customer.id).where(Customer.external_id == value))
+                if taken is not None:
+                    raise InvalidInput(name, f"customer #{taken} has external id {value!r}")
+            customer.external_id = value
+        elif name == "email":
+            text = _optional_text(name, value, 320)
+            if text is not None:
+                try:
+                    text = parse_email(text)
+                except CellError as exc:
+                    raise InvalidInput(name, str(exc)) from None
+            customer.email = text
+        elif name in ("phone", "company", "language"):
+            limit = {"phone": 64, "company": MAX_NAME, "language": 35}[name]
+            setattr(customer, name, _optional_text(name, value, limit))
+        elif name == "segment":
+            text = _optional_text(name, value, 100)
+            customer.segment = text.lower() if text is not None else None
+        elif name == "tags":
+            tags = value or []
+            if len(tags) > MAX_TAGS:
+                raise InvalidInput(name, f"more than {MAX_TAGS} tags")
+            cleaned = {" ".join(str(t).split()).lower() for t in tags}
+            if any(len(t) > MAX_TAG for t in cleaned):
+                raise InvalidInput(name, f"a tag longer than {MAX_TAG} characters")
+            customer.tags = sorted(t for t in cleaned if t)
+        elif name == "owner_id":
+            member = _member_or_refuse(session, value) if value is not None else None
+            customer.owner_id = member.id if member is not None else None
+        elif name == "first_seen":
+            if value is not None:
+                if not isinstance(value, datetime) or value.tzinfo is None:
+                    raise InvalidInput(name, "give a date and time with a time zone")
+                if value > clock.now() + timedelta(days=1):
+                    raise InvalidInput(name, "a customer cannot be first seen in the future")
+            customer.first_seen = value
+            customer.anniversary_md = derived.md(value.astimezone(UTC) if value else None)
+        elif name in ("personal_notes", "cultural_notes"):
+            setattr(customer, name, _optional_text(name, value, MAX_NOTES))
+        elif name == "preferred_channel":
+            text = _optional_text(name, value, 20)
+            if text is not None and text.lower() not in CHANNELS:
+                raise InvalidInput(name, f"use one of {', '.join(CHANNELS)}, not {text!r}")
+            customer.preferred_channel = text.lower() if text is not None else None
+        elif name == "birthday":
+            if value is not None:
+                if not isinstance(value, date) or isinstance(value, datetime):
+                    raise InvalidInput(name, "give a date (YYYY-MM-DD)")
+                if value > clock.today():
+                    raise InvalidInput(name, f"{value.isoformat()} is in the future")
+            customer.birthday = value
+            customer.birthday_md = derived.md(value)
+        elif name == "marketing_consent":
+            customer.marketing_consent = bool(value)
+        elif name == "opted_out":
+            if value and customer.opted_out_at is None:
+                customer.opted_out_at = clock.now()
+                customer.marketing_consent = False
+            elif not value:
+                customer.opted_out_at = None
+        elif name == "cadence_days":
+            if value is not None and not 1 <= int(value) <= 3660:
+                raise InvalidInput(name, f"a cadence is 1 to 3660 days, not {value}")
+            customer.cadence_days = value
+    if new and customer.opted_out_at is not None:
+        customer.marketing_consent = False
+
+
+def _optional_text(field: str, value: Any, limit: int) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if len(text) > limit:
+        raise InvalidInput(field, f"longer than {limit} characters")
+    return text or None
+
+
+def _member_or_refuse(session: Session, member_id: int) -> TeamMember:
+    member = session.get(TeamMember, member_id)
+    if member is None:
+        raise InvalidInput("owner_id", f"no team member #{member_id}")
+    return member

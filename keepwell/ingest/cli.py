@@ -182,6 +182,7 @@ def demo(
     as_json: JsonOpt = False,
 ) -> None:
     """Build a realistic small business to explore, then show the desk."""
+    from keepwell.accounts.service import demo_admin
     from keepwell.customers.service import overview
     from keepwell.ingest.demo import build_world
 
@@ -202,16 +203,22 @@ def demo(
             )
         with db.transaction(engine) as session:
             desk = overview(session)
+            admin, password = demo_admin(session)  # someone to sign in as
+            sign_in = {"email": admin.email, "password": password}
         if as_json:
             out.print_json(
-                json.dumps({"world": asdict(summary), "desk": asdict(desk)}, default=str)
+                json.dumps(
+                    {"world": asdict(summary), "desk": asdict(desk), "admin": sign_in},
+                    default=str,
+                )
             )
         else:
             _print_overview(desk, db.safe_url(engine))
+            out.print(f"Sign in as {admin.email} with the password {password}", highlight=False)
         if serve:
             err.print(
-                "The web app arrives with the web issue; until then, explore with "
-                f"`keepwell --help` and --database {database or 'keepwell-demo.db'}.",
+                "The web pages arrive with the web issue; the JSON API runs with "
+                f"`keepwell serve --database {database or 'keepwell-demo.db'}`.",
                 highlight=False,
             )
 

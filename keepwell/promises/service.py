@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from keepwell import clock
 from keepwell.accounts.models import TeamMember
 from keepwell.customers.models import Customer
-from keepwell.errors import InvalidInput, NotFound
+from keepwell.errors import Conflict, InvalidInput, NotFound
 from keepwell.promises.models import STATUSES, Promise, PromiseUpdate
 from keepwell.touches.service import MAX_SUMMARY, log_touch
 
@@ -408,4 +408,4 @@ def _flush(session: Session) -> None:
     try:
         session.flush()
     except StaleDataError:
-        raise InvalidInput("promise", "changed by someone else meanwhile; load it again") from None
+        raise Conflict("promise", "changed by someone else meanwhile; load it again") from None

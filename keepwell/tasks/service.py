@@ -24,7 +24,7 @@ from keepwell.accounts.models import TeamMember
 from keepwell.cases.models import Case
 from keepwell.customers.context import personal_context
 from keepwell.customers.models import Customer
-from keepwell.errors import InvalidInput, NotFound
+from keepwell.errors import Conflict, InvalidInput, NotFound
 from keepwell.tasks.models import STATUSES, Task
 from keepwell.touches import models as touches
 from keepwell.touches.service import MAX_SUMMARY, log_touch
@@ -328,4 +328,4 @@ def _flush(session: Session) -> None:
     try:
         session.flush()
     except StaleDataError:
-        raise InvalidInput("task", "changed by someone else meanwhile; load it again") from None
+        raise Conflict("task", "changed by someone else meanwhile; load it again") from None

@@ -1,0 +1,59 @@
+"""Passwords: Argon2id hashes (argon2-cffi, RFC 9106's low-memory profile), never stored
+or logged in the clear."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from keepwell.errors import InvalidInput
+
+MIN_LENGTH = 10
+MAX_LENGTH = 1024  # Argon2 takes any length; this only bounds the work a request can ask
+
+_hasher = PasswordHasher()
+
+
+def check_password(password: str) -> None:
+    """Refuse a password too short to resist guessing (or absurdly long)."""
+    if len(password) < MIN_LENGTH:
+        raise InvalidInput("password", f"use at least {MIN_LENGTH} characters")
+    if len(password) > MAX_LENGTH:
+        raise InvalidInput("password", f"use at most {MAX_LENGTH} characters")
+
+
+def hash_password(password: str) -> str:
+    check_password(password)
+    return _hasher.hash(password)
+
+
+def verify_password(stored: str | None, password: str) -> bool:
+    """Whether `password` matches the stored hash. Without a hash, a dummy one is checked
+    all the same, so an unknown e-mail takes as long to refuse as a wrong password."""
+    if len(password) > MAX_LENGTH:
+        return False
+    try:
+        return _hasher.verify(stored or _dummy_hash(), password) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored: str) -> bool:
+    """Whether the hash was made with weaker parameters than today's."""
+    try:
+        return _hasher.check_needs_rehash(stored)
+    except InvalidHashError:
+        return True
+
+
+def generate_password() -> str:
+    """A random password of 20 URL-safe characters (120 bits)."""
+    return secrets.token_urlsafe(15)
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))

@@ -1,0 +1,298 @@
+"""/api/customers (list, search, get, create, change, erase; the record) and special dates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import Query, Request, Response
+from pydantic import BaseModel, Field
+
+from keepwell import clock
+from keepwell.customers import service, special_dates
+from keepwell.customers.models import Customer
+from keepwell.customers.record import customer_record
+from keepwell.web.deps import (
+    AdminActor,
+    CurrentActor,
+    DbSession,
+    IfMatch,
+    acting_member,
+    check_version,
+    etag,
+    for_update,
+    member_by_ref,
+    router,
+)
+from keepwell.web.schemas import Day, Id, Input, Long, Moment, Name, Output, Short, text
+
+Channel = Literal["email", "phone", "sms", "post", "in_person", "chat", "social"]
+Tag = Annotated[str, text(100)]
+Email = Annotated[str, text(320)]
+Cadence = Annotated[int, Field(ge=1, le=3660)]
+
+
+class CustomerPublic(Output):
+    id: int
+    external_id: str | None
+    name: str
+    email: str | None
+    phone: str | None
+    company: str | None
+    segment: str | None
+    tags: list[str]
+    owner_id: int | None
+    first_seen: datetime | None
+    personal_notes: str | None
+    preferred_channel: str | None
+    language: str | None
+    cultural_notes: str | None
+    birthday: date | None
+    marketing_consent: bool
+    opted_out_at: datetime | None
+    cadence_days: int | None
+    # derived from orders and interactions
+    last_contact_at: datetime | None
+    last_outbound_at: datetime | None
+    next_check_in_at: datetime | None
+    order_count: int
+    revenue_minor: int
+    last_order_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class CustomerCreate(Input):
+    name: Name = ""
+    external_id: Short | None = None
+    email: Email | None = None
+    phone: Annotated[str, text(64)] | None = None
+    company: Name | None = None
+    segment: Annotated[str, text(100)] | None = None
+    tags: Annotated[list[Tag], Field(default_factory=list, max_length=50)]
+    owner_id: Id | None = None
+    first_seen: Moment | None = None
+    personal_notes: Long | None = None
+    preferred_channel: Channel | None = None
+    language: Annotated[str, text(35)] | None = None
+    cultural_notes: Long | None = None
+    birthday: Day | None = None
+    marketing_consent: bool = False
+    opted_out: bool = False
+    cadence_days: Cadence | None = None
+
+
+class CustomerUpdate(CustomerCreate):
+    """Only the fields sent change; null clears one. `version` (or If-Match) guards
+    against overwriting someone else's change."""
+
+    version: Id | None = None
+    reason: Short = ""  # why the owner changed, when it did
+
+
+class CustomerPage(BaseModel):
+    items: list[CustomerPublic]
+    next_after: int | None  # pass as `after` for the next page; None: this was the last
+
+
+class TimelineEntryPublic(BaseModel):
+    at: datetime
+    kind: str
+    ref: str
+    text: str
+
+
+class CustomerRecordPublic(BaseModel):
+    profile: dict[str, Any]
+    owner: str | None
+    cadence_days: int
+    special_dates: list[dict[str, Any]]
+    timeline: list[TimelineEntryPublic]
+
+
+customers = router("customers")
+
+
+@customers.get("/customers", response_model=CustomerPage)
+def list_customers(
+    session: DbSession,
+    owner: Annotated[Id | None, Query(description="The owner's member id.")] = None,
+    segment: Annotated[str | None, Query(max_length=100)] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=300,
+            description="An external id or e-mail (exactly), or part of the name.",
+        ),
+    ] = None,
+    quiet: Annotated[bool, Query(description="Only customers past their check-in.")] = False,
+    after: Annotated[Id | None, Query(description="Continue after this customer id.")] = None,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 50,
+) -> CustomerPage:
+    """Customers by id, filtered; a page at a time (`next_after` continues)."""
+    filters = service.CustomerFilter(
+        owner_id=owner, segment=segment, search=q, quiet=quiet, after=after, limit=limit
+    )
+    found = service.list_customers(session, filters)
+    items = [CustomerPublic.model_validate(c) for c in found]
+    return CustomerPage(items=items, next_after=found[-1].id if len(found) == limit else None)
+
+
+@customers.get("/customers/{customer_id}", response_model=CustomerPublic)
+def get_customer(customer_id: Id, session: DbSession, response: Response) -> CustomerPublic:
+    """A customer's profile and derived figures; the ETag is its version."""
+    customer = service.get_customer(session, customer_id)
+    response.headers["ETag"] = etag(customer.version)
+    return CustomerPublic.model_validate(customer)
+
+
+@customers.post("/customers", response_model=CustomerPublic, status_code=201)
+def create_customer(
+    data: CustomerCreate, session: DbSession, actor: CurrentActor, response: Response
+) -> CustomerPublic:
+    """Add a customer (a name, an e-mail or an external id at least)."""
+    customer = service.create_customer(
+        session, data.model_dump(exclude_unset=True), by=acting_member(session, actor)
+    )
+    response.headers["ETag"] = etag(customer.version)
+    return CustomerPublic.model_validate(customer)
+
+
+@customers.patch("/customers/{customer_id}", response_model=CustomerPublic)
+def update_customer(
+    customer_id: Id,
+    data: CustomerUpdate,
+    request: Request,
+    session: DbSession,
+    actor: CurrentActor,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CustomerPublic:
+    """Change a customer's fields; 409 when `version`/If-Match is not the stored one."""
+    customer = for_update(session, Customer, customer_id, "customer")
+    check_version(request, "customer", customer.version, if_match, data.version)
+    changes = data.model_dump(exclude_unset=True, exclude={"version", "reason"})
+    service.update_customer(
+        session, customer, changes, by=acting_member(session, actor), reason=data.reason
+    )
+    response.headers["ETag"] = etag(customer.version)
+    return CustomerPublic.model_validate(customer)
+
+
+@customers.delete("/customers/{customer_id}", status_code=204)
+def delete_customer(
+    customer_id: Id,
+    request: Request,
+    session: DbSession,
+    _: AdminActor,
+    if_match: IfMatch = None,
+) -> Response:
+    """Erase a customer and everything recorded about them (privacy; admins only)."""
+    customer = for_update(session, Customer, customer_id, "customer")
+    check_version(request, "customer", customer.version, if_match)
+    service.delete_customer(session, customer)
+    return Response(status_code=204)
+
+
+@customers.get("/customers/{customer_id}/record", response_model=CustomerRecordPublic)
+def get_record(
+    customer_id: Id,
+    session: DbSession,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> CustomerRecordPublic:
+    """Profile, owner, special dates and the timeline (orders, interactions, promises,
+    cases, tasks), newest first — what `keepwell show` prints."""
+    record = customer_record(session, service.get_customer(session, customer_id), limit=limit)
+    return CustomerRecordPublic.model_validate(record.to_dict())
+
+
+# --- special dates -----------------------------------------------------------------
+
+SpecialKind = Literal["anniversary", "renewal", "founding", "custom"]
+
+
+class SpecialDatePublic(Output):
+    id: int
+    customer_id: int
+    kind: str
+    label: str
+    on_date: date
+    yearly: bool
+    gesture: str
+
+
+class SpecialDateCreate(Input):
+    kind: SpecialKind
+    on_date: Day
+    label: Short = ""
+    yearly: bool = True
+    gesture: Short | None = None  # default: one that suits the kind
+
+
+class UpcomingPublic(BaseModel):
+    customer_id: int
+    customer_name: str
+    owner_id: int | None
+    kind: str
+    on: date
+    years: int | None
+    label: str
+    gesture: str
+    cultural_notes: str | None
+    special_date_id: int | None
+
+
+@customers.get("/customers/{customer_id}/special-dates", response_model=list[SpecialDatePublic])
+def list_special_dates(customer_id: Id, session: DbSession) -> list[SpecialDatePublic]:
+    """The customer's special dates, in calendar order (the birthday is on the customer)."""
+    customer = service.get_customer(session, customer_id)
+    found = special_dates.list_special_dates(session, customer)
+    return [SpecialDatePublic.model_validate(d) for d in found]
+
+
+@customers.post(
+    "/customers/{customer_id}/special-dates", response_model=SpecialDatePublic, status_code=201
+)
+def add_special_date(
+    customer_id: Id, data: SpecialDateCreate, session: DbSession
+) -> SpecialDatePublic:
+    """Remember a date with the customer: yearly, or once."""
+    row = special_dates.add_special_date(
+        session,
+        service.get_customer(session, customer_id),
+        kind=data.kind,
+        on_date=data.on_date,
+        label=data.label,
+        yearly=data.yearly,
+        gesture=data.gesture,
+    )
+    return SpecialDatePublic.model_validate(row)
+
+
+@customers.delete("/special-dates/{special_date_id}", status_code=204)
+def delete_special_date(special_date_id: Id, session: DbSession) -> Response:
+    """Forget a special date."""
+    special_dates.delete_special_date(session, special_date_id)
+    return Response(status_code=204)
+
+
+@customers.get("/special-dates/upcoming", response_model=list[UpcomingPublic])
+def upcoming(
+    session: DbSession,
+    days: Annotated[int, Query(ge=0, le=special_dates.MAX_DAYS_AHEAD)] = 14,
+    owner: Annotated[
+        str | None, Query(max_length=320, description="The owner's member id or e-mail.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=special_dates.MAX_LIMIT)] = 200,
+) -> list[UpcomingPublic]:
+    """Birthdays, anniversaries as a customer and special dates coming up, soonest first."""
+    member = member_by_ref(session, owner, "owner")
+    found = special_dates.upcoming(
+        session,
+        today=clock.today(),
+        days_ahead=days,
+        member_id=member.id if member is not None else None,
+        limit=limit,
+    )
+    return [UpcomingPublic.model_validate(u, from_attributes=True) for u in found]

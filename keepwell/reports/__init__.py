@@ -1,0 +1,1 @@
+"""Retention reports: the queries behind `keepwell report NAME`, tables and charts."""

@@ -1,0 +1,80 @@
+"""`keepwell report NAME`: a retention report as a table, JSON or CSV, and a chart."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from keepwell import clock
+from keepwell.clikit import Database, JsonOpt, errors, out, print_json, say, session_for
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1 else f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def report(
+    name: Annotated[
+        str,
+        typer.Argument(help="retention, cohorts, rfm, clv, funnel, promises or cases."),
+    ],
+    day: Annotated[
+        str | None, typer.Option("--date", help="The report's last day (default today).")
+    ] = None,
+    months: Annotated[
+        int, typer.Option("--months", min=1, max=120, help="Months back (retention, cohorts, …).")
+    ] = 12,
+    top: Annotated[
+        int, typer.Option("--top", min=1, max=1000, help="Customers listed (clv).")
+    ] = 20,
+    chart: Annotated[
+        Path | None, typer.Option("--chart", help="Also draw the report's chart (.png or .svg).")
+    ] = None,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+    database: Database = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A retention report: retention, cohorts, rfm, clv, funnel, promises or cases."""
+    from keepwell.analytics.charts import _check
+    from keepwell.reports.service import Options, build
+
+    try:
+        when = date.fromisoformat(day) if day else clock.today()
+    except ValueError:
+        raise typer.BadParameter(f"{day!r} is not YYYY-MM-DD", param_hint="--date") from None
+    with errors():
+        if chart is not None:
+            _check(chart)
+        with session_for(database) as session:
+            result = build(session, name, Options(day=when, months=months, top=top))
+        if chart is not None and result.draw is not None:
+            result.draw(chart)
+    if as_json:
+        print_json(result.to_dict())
+    elif as_csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(result.columns)
+        writer.writerows([["" if v is None else v for v in row] for row in result.rows])
+    else:
+        table = Table(title=result.title, title_justify="left")
+        for column in result.columns:
+            table.add_column(column.replace("_", " "), overflow="fold")
+        for row in result.rows:
+            table.add_row(*(_cell(v) for v in row))
+        out.print(table)
+        for note in result.notes:
+            say(note)
+    if chart is not None and not (as_json or as_csv):
+        say(f"Chart: {chart}")

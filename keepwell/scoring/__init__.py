@@ -1,0 +1,1 @@
+"""The scoring job: order history and desk records → analytics → the `scores` table."""

@@ -1,0 +1,232 @@
+"""Fitting the customer models, and the holdout check that lets a user trust them.
+
+`fit` turns a summary into the parameters `keepwell model fit` prints; `holdout_check`
+fits BG/NBD and Pareto/NBD on a calibration period and compares what each predicted
+for the following period with what the customers actually did, overall and by the
+number of repeat purchases in the calibration period (0, 1, … 7+).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from keepwell.analytics import (
+    BetaGeoFitter,
+    GammaGammaFitter,
+    InsufficientData,
+    ParetoNBDFitter,
+    Summary,
+)
+from keepwell.analytics.btyd import TransactionModel
+from keepwell.analytics.summary import UNIT_DAYS, Unit
+from keepwell.errors import InvalidInput
+
+FloatArray = NDArray[np.float64]
+BUCKETS = 8  # 0, 1, … 6, 7+
+
+
+def fit(summary: Summary, *, pareto: bool = False) -> dict[str, Any]:
+    """{"bgnbd": {r, alpha, a, b, loglik, customers}, "gamma_gamma": {p, q, v, customers}}.
+
+    The log-likelihood is the total over customers, as published. Gamma-Gamma is None
+    when there are too few repeat customers with a value; Pareto/NBD is added on request.
+    """
+    bg = BetaGeoFitter().fit(summary.frequency, summary.recency, summary.T)
+    result: dict[str, Any] = {
+        "unit": summary.unit,
+        "bgnbd": {
+            **bg.params_,
+            "loglik": bg.log_likelihood_,
+            "customers": round(bg.n_customers_),
+        },
+        "gamma_gamma": None,
+    }
+    if (summary.monetary_value[summary.frequency > 0] > 0).all():
+        try:
+            gg = GammaGammaFitter().fit(summary.frequency, summary.monetary_value)
+            result["gamma_gamma"] = {**gg.params_, "customers": round(gg.n_customers_)}
+        except InsufficientData:
+            pass
+    if pareto:
+        pn = ParetoNBDFitter().fit(summary.frequency, summary.recency, summary.T)
+        result["pareto"] = {
+            **pn.params_,
+            "loglik": pn.log_likelihood_,
+            "customers": round(pn.n_customers_),
+        }
+    return result
+
+
+def read_summary_csv(path: Path, unit: Unit) -> Summary:
+    """A summary from a CSV with columns frequency, recency, T and optional monetary_value."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            fields = {(name or "").strip(): name for name in reader.fieldnames or []}
+            missing = [c for c in ("frequency", "recency", "T") if c not in fields]
+            if missing:
+                raise InvalidInput("summary", f"{path}: missing column(s) {', '.join(missing)}")
+            rows = list(reader)
+    except OSError as exc:
+        raise InvalidInput("summary", f"cannot read {path}: {exc.strerror}") from None
+
+    def column(name: str) -> FloatArray:
+        key = fields[name]
+        values = np.empty(len(rows))
+        for i, row in enumerate(rows):
+            try:
+                values[i] = float(row[key])
+            except (TypeError, ValueError):
+                raise InvalidInput(
+                    "summary", f"{path}:{i + 2}: column {name}: {row[key]!r} is not a number"
+                ) from None
+            if not math.isfinite(values[i]) or values[i] < 0:
+                raise InvalidInput(
+                    "summary", f"{path}:{i + 2}: column {name}: must be a number >= 0"
+                )
+        return values
+
+    frequency = column("frequency")
+    recency, big_t = column("recency"), column("T")
+    if (recency > big_t + 1e-9).any():
+        row = int(np.argmax(recency > big_t + 1e-9))
+        raise InvalidInput("summary", f"{path}:{row + 2}: recency is larger than T")
+    money = column("monetary_value") if "monetary_value" in fields else np.zeros(len(rows))
+    return Summary(
+        customer_ids=np.arange(len(rows)),
+        frequency=frequency.astype(np.int64),
+        recency=recency,
+        T=big_t,
+        monetary_value=money,
+        unit=unit,
+        calibration_end=np.datetime64("NaT", "D"),
+    )
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    """One model's holdout predictions against the actual repeat purchases."""
+
+    name: str
+    params: dict[str, float]
+    log_likelihood: float
+    predicted_total: float
+    by_bucket: list[float]  # mean predicted purchases per customer, per bucket
+    mean_absolute_error: float  # per customer
+    bucket_error: float  # mean |predicted - actual| over the buckets' means
+
+
+@dataclass(frozen=True)
+class HoldoutCheck:
+    calibration_end: str
+    observation_end: str
+    unit: str
+    customers: int
+    actual_total: int
+    bucket_labels: list[str]
+    bucket_customers: list[int]
+    actual_by_bucket: list[float]  # mean actual purchases per customer, per bucket
+    models: list[ModelCheck]
+
+    @property
+    def better(self) -> str:
+        """The model whose predictions were closer, customer by customer."""
+        return min(self.models, key=lambda m: m.mean_absolute_error).name
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "calibration_end": self.calibration_end,
+            "observation_end": self.observation_end,
+            "unit": self.unit,
+            "customers": self.customers,
+            "actual_total": self.actual_total,
+            "buckets": [
+                {
+                    "calibration_repeat_purchases": label,
+                    "customers": n,
+                    "actual": actual,
+                    **{m.name: m.by_bucket[i] for m in self.models},
+                }
+                for i, (label, n, actual) in enumerate(
+                    zip(
+                        self.bucket_labels,
+                        self.bucket_customers,
+                        self.actual_by_bucket,
+                        strict=True,
+                    )
+                )
+            ],
+            "models": [
+                {
+                    "name": m.name,
+                    "params": m.params,
+                    "loglik": m.log_likelihood,
+                    "predicted_total": m.predicted_total,
+                    "mean_absolute_error": m.mean_absolute_error,
+                    "bucket_error": m.bucket_error,
+                }
+                for m in self.models
+            ],
+            "better": self.better,
+        }
+
+
+def holdout_check(summary: Summary) -> HoldoutCheck:
+    """Fit both purchase models on the calibration period; compare with the holdout."""
+    if summary.frequency_holdout is None or summary.duration_holdout is None:
+        raise ValueError("the summary has no holdout period")
+    x, rec, big_t = summary.frequency, summary.recency, summary.T
+    actual = summary.frequency_holdout.astype(np.float64)
+    bucket = np.minimum(x, BUCKETS - 1)
+    counts = np.bincount(bucket, minlength=BUCKETS)
+
+    def by_bucket(values: FloatArray) -> list[float]:
+        sums = np.bincount(bucket, weights=values, minlength=BUCKETS)
+        return [float(s / c) if c else 0.0 for s, c in zip(sums, counts, strict=True)]
+
+    actual_means = by_bucket(actual)
+    models: list[ModelCheck] = []
+    fitted: list[tuple[str, TransactionModel]] = [
+        ("bgnbd", BetaGeoFitter().fit(x, rec, big_t)),
+        ("pareto", ParetoNBDFitter().fit(x, rec, big_t)),
+    ]
+    for name, model in fitted:
+        predicted = model.conditional_expected_number_of_purchases_up_to_time(
+            summary.duration_holdout, x, rec, big_t
+        )
+        means = by_bucket(predicted)
+        shown = [i for i in range(BUCKETS) if counts[i]]
+        models.append(
+            ModelCheck(
+                name=name,
+                params=model.params_,
+                log_likelihood=model.log_likelihood_,
+                predicted_total=float(predicted.sum()),
+                by_bucket=means,
+                mean_absolute_error=float(np.abs(predicted - actual).mean()),
+                bucket_error=float(np.mean([abs(means[i] - actual_means[i]) for i in shown])),
+            )
+        )
+    labels = [str(i) for i in range(BUCKETS - 1)] + [f"{BUCKETS - 1}+"]
+    return HoldoutCheck(
+        calibration_end=str(summary.calibration_end),
+        observation_end=str(summary.observation_end),
+        unit=summary.unit,
+        customers=len(summary),
+        actual_total=int(actual.sum()),
+        bucket_labels=labels,
+        bucket_customers=[int(c) for c in counts],
+        actual_by_bucket=actual_means,
+        models=models,
+    )
+
+
+def unit_days(unit: Unit) -> float:
+    return UNIT_DAYS[unit]

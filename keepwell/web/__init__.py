@@ -1,0 +1,1 @@
+"""The web application: the JSON API under /api/ (and, later, the pages)."""

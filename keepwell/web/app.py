@@ -1,0 +1,47 @@
+"""The application factory: `create_app(engine)` is what `keepwell serve` runs."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from keepwell import __version__
+from keepwell.web import errors
+from keepwell.web.deps import Runtime
+
+API = "/api"
+
+
+def create_app(engine: Engine, *, secure_cookies: bool = True) -> FastAPI:
+    """The JSON API under /api/ (OpenAPI at /api/openapi.json, docs at /api/docs).
+
+    `secure_cookies=False` lets a browser keep the session cookie over plain HTTP (a
+    desk on a LAN without TLS); leave it on everywhere else.
+    """
+    from keepwell.accounts.api import members, public
+    from keepwell.agenda.api import agenda
+    from keepwell.cases.api import cases
+    from keepwell.customers.api import customers
+    from keepwell.orders.api import orders
+    from keepwell.promises.api import promises
+    from keepwell.tasks.api import tasks
+    from keepwell.touches.api import interactions
+
+    app = FastAPI(
+        title="Keepwell",
+        version=__version__,
+        description=(
+            "The JSON API of a Keepwell desk. Send `Authorization: Bearer TOKEN` (make one "
+            "with `keepwell token create EMAIL`), or sign in with POST /api/session. Errors "
+            'are `{"detail": [{"field": …, "reason": …}]}`.'
+        ),
+        openapi_url=f"{API}/openapi.json",
+        docs_url=f"{API}/docs",
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+    )
+    app.state.keepwell = Runtime.for_engine(engine, secure_cookies=secure_cookies)
+    errors.install(app)
+    for part in (public, members, customers, orders, interactions, promises, cases, tasks, agenda):
+        app.include_router(part, prefix=API)
+    return app

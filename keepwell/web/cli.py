@@ -1,0 +1,35 @@
+"""`keepwell serve`: the JSON API (and, later, the pages) over HTTP."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from keepwell.clikit import Database, err, errors, ready_engine
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8000,
+    database: Database = None,
+    secure_cookies: Annotated[
+        bool,
+        typer.Option(
+            "--secure-cookies/--plain-cookies",
+            help="Session cookies only over HTTPS (localhost counts); --plain-cookies for a "
+            "LAN without TLS.",
+        ),
+    ] = True,
+    log_level: Annotated[str, typer.Option("--log-level", help="Uvicorn's log level.")] = "info",
+) -> None:
+    """Serve the JSON API at http://HOST:PORT/api/ (docs at /api/docs)."""
+    import uvicorn
+
+    from keepwell.web.app import create_app
+
+    with errors():
+        engine = ready_engine(database)
+    app = create_app(engine, secure_cookies=secure_cookies)
+    err.print(f"Keepwell API on http://{host}:{port}/api/ (docs: /api/docs)", highlight=False)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
