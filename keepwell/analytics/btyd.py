@@ -144,7 +144,7 @@ def _maximise(
             jac=True,
             method="L-BFGS-B",
             bounds=[(-LOG_BOUND, LOG_BOUND)] * len(x0),
-            options={"maxiter": 5000, "maxfun": 20000, "ftol": 1e-15, "gtol": 1e-9},
+            options={"maxiter": 5000, "maxfun": 20000, "ftol": 1e-13, "gtol": 1e-8},
         )
     x: FloatArray = np.asarray(res.x, dtype=np.float64)
     grad: FloatArray = np.asarray(res.jac, dtype=np.float64)
