@@ -244,6 +244,8 @@ def main() -> None:
             fresh = not path.exists()
         else:
             fresh = db.current_revision(engine) is None
+        if not fresh:
+            db.upgrade(engine)  # a desk built by an older Keepwell
         if fresh:
             print(f"building {args.customers:,} customers on {name} …", flush=True)
             db.upgrade(engine)
