@@ -14,13 +14,13 @@ from keepwell import clock, config, db
 from keepwell.clikit import (
     Database,
     JsonOpt,
-    err,
     errors,
     money,
     out,
     print_json,
     progress,
     ready_engine,
+    say,
 )
 
 import_app = typer.Typer(help="Import customers or orders from a CSV export.", no_args_is_help=True)
@@ -179,9 +179,11 @@ def demo(
     serve: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Start the app after building.")
     ] = True,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to serve on.")] = 8000,
     as_json: JsonOpt = False,
 ) -> None:
-    """Build a realistic small business to explore, then show the desk."""
+    """Build a realistic small business to explore, show the desk, then serve it on
+    127.0.0.1."""
     from keepwell.accounts.service import demo_admin
     from keepwell.customers.service import overview
     from keepwell.ingest.demo import build_world
@@ -215,12 +217,16 @@ def demo(
         else:
             _print_overview(desk, db.safe_url(engine))
             out.print(f"Sign in as {admin.email} with the password {password}", highlight=False)
-        if serve:
-            err.print(
-                "The web pages arrive with the web issue; the JSON API runs with "
-                f"`keepwell serve --database {database or 'keepwell-demo.db'}`.",
-                highlight=False,
-            )
+    if serve:
+        from keepwell.accounts.tokens import create_token
+        from keepwell.web.cli import serve as run_server
+
+        with db.transaction(engine) as session:
+            _, token = create_token(session, admin, "demo")
+        say(f"API token: {token}")
+        say(f"Try: curl -H 'Authorization: Bearer {token}' http://127.0.0.1:{port}/api/agenda")
+        engine.dispose()
+        run_server(host="127.0.0.1", port=port, database=url)
 
 
 def _print_overview(desk: Any, where: str) -> None:
