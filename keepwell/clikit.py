@@ -56,10 +56,16 @@ def ready_engine(database: str | None) -> Engine:
 
 @contextmanager
 def session_for(database: str | None) -> Iterator[Session]:
-    """A session on the database, committed when the block ends without error."""
+    """A session on the database, committed when the block ends without error.
+
+    On SQLite it starts as a writer (BEGIN IMMEDIATE): a command that reads, then writes,
+    waits its turn behind a running `keepwell serve` instead of failing with "database
+    is locked". Commands are short, so the brief exclusivity costs nothing.
+    """
     engine = ready_engine(database)
     try:
-        with db.transaction(engine) as session:
+        writer = engine.execution_options(**{db.SQLITE_WRITE: True})
+        with db.transaction(writer) as session:
             yield session
     finally:
         engine.dispose()

@@ -96,3 +96,24 @@ def test_cadences_by_segment_and_customer(desk: str) -> None:
     assert json.loads(run("cadence", "list", "--json")[1]) == {"*": 30, "vip": 30}
     code, _, err = run("cadence", "set", "vip", "0")
     assert code == 1 and "1 to 3660 days" in err
+
+
+def test_a_command_waits_for_another_writer_instead_of_failing(desk: str) -> None:
+    """While another process holds SQLite's write lock, a command waits its turn."""
+    import sqlite3
+    import threading
+    import time
+
+    path = desk.removeprefix("sqlite:///")
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("UPDATE customers SET name = name")
+    released = threading.Timer(1.0, lambda: holder.execute("COMMIT"))
+    released.start()
+    started = time.monotonic()
+    code, _, err = run("log", "C1", "--channel", "note", "-s", "Waited for the lock")
+    waited = time.monotonic() - started
+    released.join()
+    holder.close()
+    assert code == 0, err
+    assert waited >= 0.9  # it waited for the other writer rather than failing
