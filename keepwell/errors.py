@@ -38,6 +38,18 @@ class Conflict(InvalidInput):
     """
 
 
+def check_choice(field: str, value: str | None, choices: tuple[str, ...]) -> None:
+    """Refuse a value that is not one of `choices` (None means "not given")."""
+    if value is not None and value not in choices:
+        raise InvalidInput(field, f"use one of {', '.join(choices)}, not {value!r}")
+
+
+def check_limit(limit: int, maximum: int) -> None:
+    """Refuse a page size outside 1..maximum."""
+    if not 1 <= limit <= maximum:
+        raise InvalidInput("limit", f"give 1 to {maximum}, not {limit}")
+
+
 @dataclass(frozen=True)
 class RowError:
     """One rejected row of an input file: where it is and why it was rejected."""

@@ -21,7 +21,7 @@ from keepwell import clock
 from keepwell.accounts.models import TeamMember
 from keepwell.cases.models import ROOT_CAUSES, SEVERITIES, STATUSES, Case
 from keepwell.customers.models import Customer
-from keepwell.errors import Conflict, InvalidInput, NotFound
+from keepwell.errors import Conflict, InvalidInput, NotFound, check_choice, check_limit
 from keepwell.tasks.models import Task
 from keepwell.tasks.service import cancel_task, complete_task, create_task, open_task
 from keepwell.touches.models import Touch
@@ -283,14 +283,9 @@ class CaseFilter:
     limit: int = 50
 
     def __post_init__(self) -> None:
-        if self.status is not None and self.status not in STATUSES:
-            raise InvalidInput("status", f"use one of {', '.join(STATUSES)}, not {self.status!r}")
-        if self.severity is not None and self.severity not in SEVERITIES:
-            raise InvalidInput(
-                "severity", f"use one of {', '.join(SEVERITIES)}, not {self.severity!r}"
-            )
-        if not 1 <= self.limit <= MAX_LIMIT:
-            raise InvalidInput("limit", f"give 1 to {MAX_LIMIT}, not {self.limit}")
+        check_choice("status", self.status, STATUSES)
+        check_choice("severity", self.severity, SEVERITIES)
+        check_limit(self.limit, MAX_LIMIT)
 
     def query(self) -> sa.Select[Case]:
         q = sa.select(Case)

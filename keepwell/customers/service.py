@@ -14,7 +14,7 @@ from keepwell import clock
 from keepwell.accounts.models import TeamMember
 from keepwell.customers import derived
 from keepwell.customers.models import Cadence, Customer, OwnerChange
-from keepwell.errors import Conflict, InvalidInput, NotFound
+from keepwell.errors import Conflict, InvalidInput, NotFound, check_limit
 from keepwell.orders.models import Order
 
 QUIET_AFTER_DAYS = 180
@@ -355,8 +355,7 @@ class CustomerFilter:
     limit: int = 50
 
     def __post_init__(self) -> None:
-        if not 1 <= self.limit <= MAX_LIMIT:
-            raise InvalidInput("limit", f"give 1 to {MAX_LIMIT}, not {self.limit}")
+        check_limit(self.limit, MAX_LIMIT)
 
     def query(self) -> sa.Select[Customer]:
         q = sa.select(Customer)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from keepwell import clock
 from keepwell.customers import derived
 from keepwell.customers.models import Customer
-from keepwell.errors import InvalidInput
+from keepwell.errors import InvalidInput, check_limit
 from keepwell.orders.models import Order
 
 MAX_BATCH = 1000
@@ -129,8 +129,7 @@ class OrderFilter:
     limit: int = 50
 
     def __post_init__(self) -> None:
-        if not 1 <= self.limit <= MAX_LIMIT:
-            raise InvalidInput("limit", f"give 1 to {MAX_LIMIT}, not {self.limit}")
+        check_limit(self.limit, MAX_LIMIT)
 
     def query(self) -> sa.Select[Order]:
         q = sa.select(Order).where(Order.customer_id == self.customer_id)

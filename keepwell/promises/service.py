@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from keepwell import clock
 from keepwell.accounts.models import TeamMember
 from keepwell.customers.models import Customer
-from keepwell.errors import Conflict, InvalidInput, NotFound
+from keepwell.errors import Conflict, InvalidInput, NotFound, check_choice, check_limit
 from keepwell.promises.models import STATUSES, Promise, PromiseUpdate
 from keepwell.touches.service import MAX_SUMMARY, log_touch
 
@@ -210,10 +210,8 @@ class PromiseFilter:
     limit: int = 50
 
     def __post_init__(self) -> None:
-        if self.status is not None and self.status not in STATUSES:
-            raise InvalidInput("status", f"use one of {', '.join(STATUSES)}, not {self.status!r}")
-        if not 1 <= self.limit <= MAX_LIMIT:
-            raise InvalidInput("limit", f"give 1 to {MAX_LIMIT}, not {self.limit}")
+        check_choice("status", self.status, STATUSES)
+        check_limit(self.limit, MAX_LIMIT)
         for name in ("due_before", "due_after"):
             moment = getattr(self, name)
             if moment is not None:

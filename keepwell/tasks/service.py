@@ -24,7 +24,7 @@ from keepwell.accounts.models import TeamMember
 from keepwell.cases.models import Case
 from keepwell.customers.context import personal_context
 from keepwell.customers.models import Customer
-from keepwell.errors import Conflict, InvalidInput, NotFound
+from keepwell.errors import Conflict, InvalidInput, NotFound, check_choice, check_limit
 from keepwell.tasks.models import STATUSES, Task
 from keepwell.touches import models as touches
 from keepwell.touches.service import MAX_SUMMARY, log_touch
@@ -246,10 +246,8 @@ class TaskFilter:
     limit: int = 50
 
     def __post_init__(self) -> None:
-        if self.status is not None and self.status not in STATUSES:
-            raise InvalidInput("status", f"use one of {', '.join(STATUSES)}, not {self.status!r}")
-        if not 1 <= self.limit <= MAX_LIMIT:
-            raise InvalidInput("limit", f"give 1 to {MAX_LIMIT}, not {self.limit}")
+        check_choice("status", self.status, STATUSES)
+        check_limit(self.limit, MAX_LIMIT)
 
     def query(self) -> sa.Select[Task]:
         q = sa.select(Task)
