@@ -251,8 +251,10 @@ class _Builder:
     def quiet(self, member_id: int, start: datetime, shown: int) -> tuple[list[AgendaItem], int]:
         """Customers past their next check-in: longest silence first, then highest value.
 
-        The index (owner_id, next_check_in_at) hands them over in order of silence; the
-        first `shown` by that order are then ranked by silence and value together.
+        The index (owner_id, next_check_in_at) hands them over in order of silence. When
+        scores exist (`keepwell score`), the longest-silent few are re-ranked by what is
+        at risk — the value the models expect to be lost — so the save calls that matter
+        most come first.
         """
         condition = sa.and_(Customer.owner_id == member_id, Customer.next_check_in_at < start)
         total = self.session.scalar(sa.select(sa.func.count()).where(condition)) or 0
@@ -261,9 +263,14 @@ class _Builder:
                 sa.select(Customer)
                 .where(condition)
                 .order_by(Customer.next_check_in_at, Customer.revenue_minor.desc())
-                .limit(shown)
+                .limit(max(shown * 4, 100))
             )
         )
+        risk = self._risk([c.id for c in customers])
+        if risk:
+            silence = {c.id: n for n, c in enumerate(customers)}
+            customers.sort(key=lambda c: (-risk.get(c.id, 0), silence[c.id]))
+        customers = customers[:shown]
         items = []
         conn = self.session.connection()
         for customer in customers:
@@ -279,6 +286,9 @@ class _Builder:
                 if customer.order_count
                 else ""
             )
+            at_risk = risk.get(customer.id, 0)
+            if at_risk > 0:
+                bought += f"; about {at_risk / 100:,.2f} of purchases at risk by our models"
             assert customer.next_check_in_at is not None
             items.append(
                 AgendaItem(
@@ -294,6 +304,19 @@ class _Builder:
                 )
             )
         return items, max(0, total - len(items))
+
+    def _risk(self, ids: list[int]) -> dict[int, int]:
+        """Each customer's latest expected value lost (scores up to today), if scored."""
+        from keepwell.scoring.models import Score
+
+        if not ids:
+            return {}
+        rows = self.session.execute(
+            sa.select(Score.customer_id, Score.risk_minor)
+            .where(Score.customer_id.in_(ids), Score.scored_on <= self.day)
+            .order_by(Score.customer_id, Score.scored_on)
+        )
+        return {customer_id: risk for customer_id, risk in rows}  # the latest wins
 
     def special_dates(
         self, member_id: int, days_ahead: int, shown: int

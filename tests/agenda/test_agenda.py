@@ -175,3 +175,36 @@ def test_team_agenda_is_grouped_by_member(engine: Engine) -> None:
         agendas = team_agenda(session, TODAY)
     assert [a.member for a in agendas] == ["Ana", "Ben"]
     assert sum(len(a.items) for a in agendas) >= 7
+
+
+def test_scores_put_the_customers_most_at_risk_first(engine: Engine) -> None:
+    from keepwell.scoring.models import Score
+
+    with clock.frozen(NOW), db.transaction(engine) as session:
+        ana = TeamMember(email="ana@keepwell.example", name="Ana")
+        session.add(ana)
+        session.flush()
+        longest = customer(
+            session, ana, "Silent longest", last_contact_at=NOW - timedelta(days=300)
+        )
+        risky = customer(session, ana, "Most at risk", last_contact_at=NOW - timedelta(days=120))
+        derived.refresh(session.connection())
+        session.expire_all()
+        before = [i.customer for i in agenda_for(session, ana, TODAY).items if i.group == "quiet"]
+        assert before == ["Silent longest", "Most at risk"]  # no scores: silence decides
+        for found, risk in ((longest, 1_000), (risky, 250_000)):
+            session.add(
+                Score(
+                    scored_on=TODAY,
+                    customer_id=found.id,
+                    model="bgnbd",
+                    risk_minor=risk,
+                    health=40,
+                    stage="at_risk",
+                    explanation="",
+                )
+            )
+        session.flush()
+        items = [i for i in agenda_for(session, ana, TODAY).items if i.group == "quiet"]
+    assert [i.customer for i in items] == ["Most at risk", "Silent longest"]
+    assert "about 2,500.00 of purchases at risk" in items[0].reason
