@@ -95,3 +95,57 @@ def test_killed_import_leaves_nothing_and_a_rerun_completes(engine: Engine, big_
             ).scalar()
             == 0
         )
+
+
+def test_killed_scoring_leaves_no_scores_and_a_rerun_completes(
+    engine: Engine, big_file: Path
+) -> None:
+    url = url_of(engine)
+    imported = subprocess.run(
+        [sys.executable, "-m", "keepwell", "import", "orders", str(big_file), "--database", url],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert imported.returncode == 0, imported.stderr
+    engine.dispose()
+    with engine.connect() as conn:
+        customers = conn.exec_driver_sql("SELECT count(*) FROM customers").scalar_one()
+    command = [sys.executable, "-m", "keepwell", "score", "--date", "2026-01-15", "--database", url]
+
+    def scoring_started() -> bool:
+        if engine.dialect.name == "sqlite":
+            wal = Path(f"{engine.url.database}-wal")
+            return wal.exists() and wal.stat().st_size > 256_000
+        return writing_scores(engine)
+
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not scoring_started():
+        assert proc.poll() is None, "scoring finished before it could be interrupted"
+        assert time.monotonic() < deadline, "scoring never started writing"
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    engine.dispose()
+    with engine.connect() as conn:
+        assert (
+            conn.exec_driver_sql("SELECT count(*) FROM scores").scalar_one() == 0
+        )  # nothing half-written
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    engine.dispose()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM scores").scalar_one() == customers
+
+
+def writing_scores(engine: Engine) -> bool:
+    """Whether a transaction holds a write lock on scores (taken at its first write to
+    the table, held until it ends)."""
+    with engine.connect() as conn:
+        return bool(
+            conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                "WHERE c.relname = 'scores' AND l.mode = 'RowExclusiveLock' AND l.granted"
+            ).scalar()
+        )
