@@ -122,7 +122,12 @@ def list_tasks(
     return task_views(session, service.list_tasks(session, filters))
 
 
-@tasks.post("/tasks", response_model=TaskPublic, status_code=201)
+@tasks.post(
+    "/tasks",
+    response_model=TaskPublic,
+    status_code=201,
+    responses={200: {"model": TaskPublic, "description": "The task existed already"}},
+)
 def create_task(data: TaskCreate, session: DbSession, response: Response) -> TaskPublic:
     """Add a task; the same reason for the same customer stays one task (answered 200
     with the task that was there already)."""

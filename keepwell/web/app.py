@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 from keepwell import __version__
 from keepwell.web import errors
 from keepwell.web.deps import Runtime
+from keepwell.web.limits import BodyLimit
 
 API = "/api"
 
@@ -41,6 +42,7 @@ def create_app(engine: Engine, *, secure_cookies: bool = True) -> FastAPI:
         swagger_ui_oauth2_redirect_url=None,
     )
     app.state.keepwell = Runtime.for_engine(engine, secure_cookies=secure_cookies)
+    app.add_middleware(BodyLimit)
     errors.install(app)
     for part in (public, members, customers, orders, interactions, promises, cases, tasks, agenda):
         app.include_router(part, prefix=API)
