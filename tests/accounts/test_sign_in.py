@@ -206,3 +206,22 @@ def test_failures_are_forgotten_after_a_day(signed: Desk) -> None:
     with db.transaction(signed.engine) as session:
         keys = session.scalars(sa.select(SignInThrottle.key)).all()
     assert keys == [auth.throttle_key("eve@x.example", "testclient")]
+
+
+def test_every_write_route_refuses_a_browser_session_without_the_csrf_token(signed: Desk) -> None:
+    """A signed-in browser (cookie session) cannot write anywhere without the CSRF token:
+    a forged cross-site form gets 403, whatever route it aims at."""
+    from tests.api.test_permissions import ANY_ROLE_WRITES, PUBLIC, READS, concrete, routes
+
+    assert sign_in(signed).status_code == 200  # type: ignore[attr-defined]
+    checked = 0
+    for method, path in routes(signed):
+        if method in READS or (method, path) in PUBLIC or (method, path) in ANY_ROLE_WRITES:
+            continue
+        answer = signed.client.request(method, concrete(path), json={})
+        assert answer.status_code == 403, (method, path, answer.status_code)
+        assert answer.json()["detail"][0]["field"] == "csrf", (method, path)
+        checked += 1
+    assert checked >= 25
+    with db.transaction(signed.engine) as session:  # and nothing was written
+        assert session.scalar(sa.select(sa.func.count()).select_from(TeamMember)) == 4
