@@ -43,6 +43,7 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 RETRIES = 5
 WRITERS = frozenset({"admin", "member"})
+REQUEST_TIMEOUT_MS = 30_000
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,9 @@ def request_session(request: Request) -> Iterator[Session]:
     rt = runtime(request)
     factory = rt.reader if request.method in SAFE_METHODS else rt.writer
     with factory() as session, session.begin():
+        if session.bind is not None and session.bind.dialect.name == "postgresql":
+            # no request holds the database longer than this (SQLite: the busy timeout)
+            session.execute(sa.text(f"SET LOCAL statement_timeout = {REQUEST_TIMEOUT_MS}"))
         yield session
 
 

@@ -109,3 +109,25 @@ def test_tokens_are_taken_from_the_header_only(populated: Desk) -> None:
     token = populated.tokens["member"]
     for params in ({"access_token": token}, {"token": token}):
         assert populated.client.get("/api/customers", params=params).status_code == 401
+
+
+def test_a_request_cannot_hold_postgresql_for_long(engine: object) -> None:
+    """Each request's transaction carries a statement timeout on PostgreSQL."""
+    from types import SimpleNamespace
+
+    import sqlalchemy as sa
+
+    from keepwell.web.deps import REQUEST_TIMEOUT_MS, Runtime, request_session
+
+    if engine.dialect.name != "postgresql":  # type: ignore[attr-defined]
+        pytest.skip("SQLite bounds waits with its busy timeout instead")
+    request = SimpleNamespace(
+        method="GET",
+        app=SimpleNamespace(state=SimpleNamespace(keepwell=Runtime.for_engine(engine))),
+    )  # type: ignore[arg-type]
+    sessions = request_session(request)  # type: ignore[arg-type]
+    session = next(sessions)
+    shown = session.execute(sa.text("SHOW statement_timeout")).scalar()
+    assert shown == f"{REQUEST_TIMEOUT_MS // 1000}s"
+    with pytest.raises(StopIteration):
+        next(sessions)
