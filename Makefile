@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | $(PYTHON) -c "import ha
 # Tests run in parallel on both cores; set PYTEST_WORKERS=0 to run them in one process.
 PYTEST_WORKERS ?= auto
 
-.PHONY: install demo test lint typecheck unit bench-import clean
+.PHONY: install demo test lint typecheck unit bench-import bench-agenda bench-api bench-models bench-score bench-load clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,26 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+# Benchmarks (not part of `make test`): each writes its section of docs/benchmarks.md.
+PG_SERVER ?= postgresql://postgres@127.0.0.1:5432/test
+
 bench-import: $(STAMP)
 	$(BIN)/python bench/import_orders.py
+
+bench-agenda: $(STAMP)
+	$(BIN)/python bench/agenda.py --postgres $(PG_SERVER)
+
+bench-api: $(STAMP)
+	$(BIN)/python bench/api.py
+
+bench-models: $(STAMP)
+	$(BIN)/python bench/models.py
+
+bench-score: $(STAMP)
+	$(BIN)/python bench/score.py --postgres $(PG_SERVER)
+
+bench-load: $(STAMP)
+	$(BIN)/python bench/load.py --postgres $(PG_SERVER)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
