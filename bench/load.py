@@ -157,6 +157,7 @@ def run(name: str, url: str, args: argparse.Namespace) -> dict[str, object]:
         "errors": len(out["errors"]),
         "error_samples": out["errors"][:5],
         "written": out["written"],
+        "refused": out["refused"],
         "stored": stored,
         "lost": {k: out["written"].get(k, 0) - stored.get(k, 0) for k in stored},
         "p50": {k: statistics.median(v) for k, v in out["latency"].items()},
@@ -179,7 +180,9 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     targets = [("SQLite", f"sqlite:///{WORK / f'load_{args.customers}.db'}")]
     if args.postgres:
-        targets.append(("PostgreSQL", own_database(args.postgres, "keepwell_bench_load")))
+        targets.append(
+            ("PostgreSQL", own_database(args.postgres, f"keepwell_bench_load_{args.customers}"))
+        )
     results = [run(name, url, args) for name, url in targets]
     lines = [
         "## Load and soak: 32 clients through `keepwell serve` (bench/load.py)",
@@ -190,15 +193,15 @@ def main() -> None:
         "minutes: 25 % a member's agenda, 30 % a customer, 15 % a search, 20 % logging an interaction, "
         "10 % adding a task. Every write carries a marker; afterwards the markers are counted in the database.",
         "",
-        "| database | requests | requests/s | errors | writes answered 201 | writes stored | lost | p50 agenda | p99 agenda | p50 customer | p99 customer | p50 write | p99 write |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| database | requests | requests/s | errors | writes answered 201 | writes refused (4xx) | writes stored | lost | p50 agenda | p99 agenda | p50 customer | p99 customer | p50 write | p99 write |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         written = sum(r["written"].values())  # type: ignore[union-attr]
         stored = sum(r["stored"].values())  # type: ignore[union-attr]
         p50, p99 = r["p50"], r["p99"]
         lines.append(
-            f"| {r['name']} | {r['requests']:,} | {r['rps']:.0f} | {r['errors']} | {written:,} | {stored:,} | {written - stored} "
+            f"| {r['name']} | {r['requests']:,} | {r['rps']:.0f} | {r['errors']} | {written:,} | {sum(r['refused'].values()):,} | {stored:,} | {written - stored} "  # type: ignore[union-attr]
             f"| {p50['agenda']:.0f} ms | {p99['agenda']:.0f} ms | {p50['customer']:.0f} ms | {p99['customer']:.0f} ms "  # type: ignore[index]
             f"| {p50['interaction']:.0f} ms | {p99['interaction']:.0f} ms |"  # type: ignore[index]
         )
@@ -208,6 +211,8 @@ def main() -> None:
         write_section("load", body)
     if any(r["errors"] or any(r["lost"].values()) for r in results):  # type: ignore[union-attr]
         raise SystemExit("errors or lost writes: see above")
+    if any(sum(r["refused"].values()) > sum(r["written"].values()) / 100 for r in results):  # type: ignore[union-attr]
+        raise SystemExit("writes were refused: is the desk the size the clients assume?")
 
 
 if __name__ == "__main__":

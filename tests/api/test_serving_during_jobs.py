@@ -1,4 +1,4 @@
-"""The app keeps answering other people while a large import runs."""
+"""The app keeps answering other people while a large import or a scoring run goes on."""
 
 from __future__ import annotations
 
@@ -32,7 +32,20 @@ def big_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_reads_are_answered_while_an_import_runs(
+def read_while(job: subprocess.Popen[str], client: httpx.Client) -> list[float]:
+    """Read from the app until the job ends; how long each answer took."""
+    answered: list[float] = []
+    while job.poll() is None:
+        started = time.monotonic()
+        response = client.get("/api/customers", params={"q": "Bea"})
+        answered.append(time.monotonic() - started)
+        assert response.status_code == 200, response.text
+        assert [c["name"] for c in response.json()["items"]] == ["Bea"]
+        time.sleep(0.05)
+    return answered
+
+
+def test_reads_are_answered_while_an_import_and_a_scoring_run(
     engine: Engine,
     server: tuple[str, Path],  # noqa: F811 - the fixture imported above
     tmp_path: Path,
@@ -48,18 +61,20 @@ def test_reads_are_answered_while_an_import_runs(
          "--database", engine.url.render_as_string(hide_password=False)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    answered: list[float] = []
+    database = engine.url.render_as_string(hide_password=False)
     with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
-        while importer.poll() is None:
-            started = time.monotonic()
-            response = client.get("/api/customers", params={"q": "Bea"})
-            answered.append(time.monotonic() - started)
-            assert response.status_code == 200, response.text
-            assert [c["name"] for c in response.json()["items"]] == ["Bea"]
-            time.sleep(0.05)
-    out, err = importer.communicate()
-    assert importer.returncode == 0, err
-    assert f"orders: {ROWS:,} added" in out
-    assert len(answered) >= 5  # the import ran long enough to be read beside
-    assert max(answered) < 2.0, max(answered)  # nobody waited for the import to finish
+        answered = read_while(importer, client)
+        out, err = importer.communicate()
+        assert importer.returncode == 0, err
+        assert f"orders: {ROWS:,} added" in out
+        assert len(answered) >= 5  # the import ran long enough to be read beside
+        assert max(answered) < 2.0, max(answered)  # nobody waited for the import to finish
+        scorer = subprocess.Popen(
+            [sys.executable, "-m", "keepwell", "score", "--date", "2026-01-15", "--database", database],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        answered = read_while(scorer, client)
+        _, err = scorer.communicate()
+        assert scorer.returncode == 0, err
+        assert len(answered) >= 3 and max(answered) < 2.0, answered
     assert "database is locked" not in log.read_text()
