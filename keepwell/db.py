@@ -121,6 +121,18 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def flush_or_conflict(session: Session, what: str) -> None:
+    """Flush; a row someone else changed meanwhile (its version moved on) is a Conflict."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from keepwell.errors import Conflict
+
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(what, "changed by someone else meanwhile; load it again") from None
+
+
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """A session whose work is committed together, or not at all."""

@@ -44,6 +44,16 @@ def check_choice(field: str, value: str | None, choices: tuple[str, ...]) -> Non
         raise InvalidInput(field, f"use one of {', '.join(choices)}, not {value!r}")
 
 
+def require_aware(field: str, moment: object) -> None:
+    """Refuse anything but a timezone-aware date and time."""
+    from datetime import datetime
+
+    if not isinstance(moment, datetime):
+        raise InvalidInput(field, "give a date and time")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidInput(field, "give a time zone (or UTC)")
+
+
 def check_limit(limit: int, maximum: int) -> None:
     """Refuse a page size outside 1..maximum."""
     if not 1 <= limit <= maximum:

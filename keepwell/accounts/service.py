@@ -136,3 +136,8 @@ def demo_admin(session: Session) -> tuple[TeamMember, str]:
         password = set_password(session, member)
     assert password is not None
     return member, password
+
+
+def member_or_none(session: Session, member_id: int | None) -> TeamMember | None:
+    """The member with this id, or None when no id is given."""
+    return session.get(TeamMember, member_id) if member_id is not None else None

@@ -15,13 +15,20 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from keepwell import clock
 from keepwell.accounts.models import TeamMember
+from keepwell.accounts.service import member_or_none
 from keepwell.cases.models import ROOT_CAUSES, SEVERITIES, STATUSES, Case
 from keepwell.customers.models import Customer
-from keepwell.errors import Conflict, InvalidInput, NotFound, check_choice, check_limit
+from keepwell.db import flush_or_conflict
+from keepwell.errors import (
+    InvalidInput,
+    NotFound,
+    check_choice,
+    check_limit,
+    require_aware,
+)
 from keepwell.tasks.models import Task
 from keepwell.tasks.service import cancel_task, complete_task, create_task, open_task
 from keepwell.touches.models import Touch
@@ -68,7 +75,7 @@ def open_case(
         raise InvalidInput("severity", f"use one of {', '.join(SEVERITIES)}, not {severity!r}")
     now = clock.now()
     when = opened_at if opened_at is not None else now
-    _require_aware("opened_at", when)
+    require_aware("opened_at", when)
     if when > now + FUTURE_SLACK:
         raise InvalidInput("opened_at", "a case cannot be opened in the future")
     case = Case(
@@ -85,7 +92,7 @@ def open_case(
         reopened_count=0,
     )
     session.add(case)
-    _flush(session)
+    flush_or_conflict(session, "case")
     return case
 
 
@@ -109,13 +116,13 @@ def respond(
         _customer(session, case),
         channel=channel,
         summary=summary,
-        member=member if member is not None else _member(session, case.member_id),
+        member=member if member is not None else member_or_none(session, case.member_id),
         direction="outbound",
         case_id=case.id,
     )
     if case.first_response_at is None:
         case.first_response_at = touch.happened_at
-    _flush(session)
+    flush_or_conflict(session, "case")
     return touch
 
 
@@ -151,7 +158,7 @@ def resolve(
         )
     customer = _customer(session, case)
     now = clock.now()
-    doer = member if member is not None else _member(session, case.member_id)
+    doer = member if member is not None else member_or_none(session, case.member_id)
     task = create_task(
         session,
         customer,
@@ -170,7 +177,7 @@ def resolve(
     case.root_cause_category = category
     case.root_cause = root_cause
     case.prevention = prevention
-    _flush(session)
+    flush_or_conflict(session, "case")
     return task
 
 
@@ -212,11 +219,11 @@ def confirm(
             _customer(session, case),
             channel=channel,
             summary=outcome,
-            member=member if member is not None else _member(session, case.member_id),
+            member=member if member is not None else member_or_none(session, case.member_id),
             direction="outbound",
             case_id=case.id,
         )
-    _flush(session)
+    flush_or_conflict(session, "case")
     return case
 
 
@@ -234,7 +241,7 @@ def reopen(session: Session, case: Case, *, reason: str, member: TeamMember | No
         _customer(session, case),
         channel="note",
         summary=f"Case reopened: {reason}",
-        member=member if member is not None else _member(session, case.member_id),
+        member=member if member is not None else member_or_none(session, case.member_id),
         direction="inbound",
         case_id=case.id,
     )
@@ -246,7 +253,7 @@ def reopen(session: Session, case: Case, *, reason: str, member: TeamMember | No
     case.last_reopened_at = clock.now()
     case.resolved_at = None
     case.confirmed_at = None
-    _flush(session)
+    flush_or_conflict(session, "case")
     return case
 
 
@@ -337,8 +344,8 @@ class CaseMetrics:
 
 
 def case_metrics(session: Session, *, start: datetime, end: datetime) -> CaseMetrics:
-    _require_aware("start", start)
-    _require_aware("end", end)
+    require_aware("start", start)
+    require_aware("end", end)
     if end <= start:
         raise InvalidInput("end", "the end of the period must come after its start")
     opened = session.execute(
@@ -382,13 +389,6 @@ def _require_status(case: Case, status: str, action: str) -> None:
         raise InvalidInput("status", f"cannot {action} case #{case.id}: it is {case.status}")
 
 
-def _require_aware(field: str, moment: datetime) -> None:
-    if not isinstance(moment, datetime):
-        raise InvalidInput(field, "give a date and time")
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvalidInput(field, "give a time zone (or UTC)")
-
-
 def _text(field: str, text: str) -> str:
     text = text.strip()
     if len(text) > MAX_SUMMARY:
@@ -406,14 +406,3 @@ def _customer(session: Session, case: Case) -> Customer:
     if customer is None:
         raise NotFound(f"no customer #{case.customer_id}")
     return customer
-
-
-def _member(session: Session, member_id: int | None) -> TeamMember | None:
-    return session.get(TeamMember, member_id) if member_id is not None else None
-
-
-def _flush(session: Session) -> None:
-    try:
-        session.flush()
-    except StaleDataError:
-        raise Conflict("case", "changed by someone else meanwhile; load it again") from None

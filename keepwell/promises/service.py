@@ -13,12 +13,19 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from keepwell import clock
 from keepwell.accounts.models import TeamMember
+from keepwell.accounts.service import member_or_none
 from keepwell.customers.models import Customer
-from keepwell.errors import Conflict, InvalidInput, NotFound, check_choice, check_limit
+from keepwell.db import flush_or_conflict
+from keepwell.errors import (
+    InvalidInput,
+    NotFound,
+    check_choice,
+    check_limit,
+    require_aware,
+)
 from keepwell.promises.models import STATUSES, Promise, PromiseUpdate
 from keepwell.touches.service import MAX_SUMMARY, log_touch
 
@@ -53,8 +60,8 @@ def make_promise(
         raise InvalidInput("what", f"longer than {MAX_WHAT:,} characters")
     now = clock.now()
     made = made_at if made_at is not None else now
-    _require_aware("made_at", made)
-    _require_aware("due_at", due_at)
+    require_aware("made_at", made)
+    require_aware("due_at", due_at)
     if made > now + FUTURE_SLACK:
         raise InvalidInput("made_at", "a promise cannot be made in the future")
     if due_at < made:
@@ -73,7 +80,7 @@ def make_promise(
         slips=0,
     )
     session.add(promise)
-    _flush(session)
+    flush_or_conflict(session, "promise")
     return promise
 
 
@@ -103,7 +110,7 @@ def progress_update(
     old_due = promise.due_at
     moved = False
     if new_due_at is not None:
-        _require_aware("new_due_at", new_due_at)
+        require_aware("new_due_at", new_due_at)
         if new_due_at < now:
             raise InvalidInput("new_due_at", f"{_show(new_due_at)} has passed already")
         moved = new_due_at != old_due
@@ -117,7 +124,7 @@ def progress_update(
         customer,
         channel=channel,
         summary=summary,
-        member=member if member is not None else _member(session, promise.member_id),
+        member=member if member is not None else member_or_none(session, promise.member_id),
         direction="outbound",
         happened_at=now,
         promise_id=promise.id,
@@ -136,7 +143,7 @@ def progress_update(
         if new_due_at > old_due:
             promise.slips += 1
         promise.due_at = new_due_at
-    _flush(session)
+    flush_or_conflict(session, "promise")
     return update
 
 
@@ -149,7 +156,7 @@ def complete_promise(
     outcome = _outcome(outcome)
     now = clock.now()
     when = at if at is not None else now
-    _require_aware("at", when)
+    require_aware("at", when)
     if when > now + FUTURE_SLACK:
         raise InvalidInput("at", "a promise cannot be kept in the future")
     if when < promise.made_at:
@@ -157,7 +164,7 @@ def complete_promise(
     promise.status = "kept" if when <= promise.due_at else "kept_late"
     promise.completed_at = when
     promise.outcome = outcome
-    _flush(session)
+    flush_or_conflict(session, "promise")
     return promise
 
 
@@ -215,7 +222,7 @@ class PromiseFilter:
         for name in ("due_before", "due_after"):
             moment = getattr(self, name)
             if moment is not None:
-                _require_aware(name, moment)
+                require_aware(name, moment)
 
     def query(self) -> sa.Select[Promise]:
         q = sa.select(Promise)
@@ -305,8 +312,8 @@ def kept_rate_by_member(session: Session, start: datetime, end: datetime) -> lis
 def _rate_rows(
     session: Session, start: datetime, end: datetime, *, member_id: int | None, by_member: bool
 ) -> dict[int | None, KeptRate]:
-    _require_aware("start", start)
-    _require_aware("end", end)
+    require_aware("start", start)
+    require_aware("end", end)
     if end <= start:
         raise InvalidInput("end", "the end of the period must come after its start")
 
@@ -362,7 +369,7 @@ def _close(session: Session, promise: Promise, status: str, outcome: str) -> Pro
     promise.status = status
     promise.completed_at = clock.now()
     promise.outcome = outcome
-    _flush(session)
+    flush_or_conflict(session, "promise")
     return promise
 
 
@@ -380,13 +387,6 @@ def _require_open(promise: Promise, action: str) -> None:
         )
 
 
-def _require_aware(field: str, moment: datetime) -> None:
-    if not isinstance(moment, datetime):
-        raise InvalidInput(field, "give a date and time")
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvalidInput(field, "give a time zone (or UTC)")
-
-
 def _customer(session: Session, promise: Promise) -> Customer:
     customer = session.get(Customer, promise.customer_id)
     if customer is None:
@@ -394,16 +394,5 @@ def _customer(session: Session, promise: Promise) -> Customer:
     return customer
 
 
-def _member(session: Session, member_id: int | None) -> TeamMember | None:
-    return session.get(TeamMember, member_id) if member_id is not None else None
-
-
 def _show(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _flush(session: Session) -> None:
-    try:
-        session.flush()
-    except StaleDataError:
-        raise Conflict("promise", "changed by someone else meanwhile; load it again") from None

@@ -17,14 +17,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from keepwell import clock
 from keepwell.accounts.models import TeamMember
+from keepwell.accounts.service import member_or_none
 from keepwell.cases.models import Case
 from keepwell.customers.context import personal_context
 from keepwell.customers.models import Customer
-from keepwell.errors import Conflict, InvalidInput, NotFound, check_choice, check_limit
+from keepwell.db import flush_or_conflict
+from keepwell.errors import InvalidInput, NotFound, check_choice, check_limit
 from keepwell.tasks.models import STATUSES, Task
 from keepwell.touches import models as touches
 from keepwell.touches.service import MAX_SUMMARY, log_touch
@@ -151,11 +152,11 @@ def complete_task(
             raise InvalidInput(
                 "channel", f"unknown channel {channel!r}; use one of {', '.join(touches.CHANNELS)}"
             )
-    doer = member if member is not None else _member(session, task.member_id)
+    doer = member if member is not None else member_or_none(session, task.member_id)
     task.status = "done"
     task.completed_at = clock.now()
     task.outcome = outcome
-    _flush(session)  # a task someone else changed meanwhile stops here
+    flush_or_conflict(session, "task")  # a task someone else changed meanwhile stops here
     if channel is not None:
         customer = session.get(Customer, task.customer_id)
         if customer is None:
@@ -180,7 +181,7 @@ def cancel_task(session: Session, task: Task, *, reason: str = "") -> Task:
         raise InvalidInput("reason", f"longer than {MAX_REASON:,} characters")
     task.status = "cancelled"
     task.outcome = reason
-    _flush(session)
+    flush_or_conflict(session, "task")
     return task
 
 
@@ -191,7 +192,7 @@ def snooze_task(session: Session, task: Task, *, until: date) -> Task:
     if until <= today:
         raise InvalidInput("until", f"snooze until a day after today ({today.isoformat()})")
     task.snoozed_until = until
-    _flush(session)
+    flush_or_conflict(session, "task")
     return task
 
 
@@ -203,7 +204,7 @@ def reassign_task(session: Session, task: Task, member: TeamMember | None) -> Ta
     new_id = member.id if member is not None else None
     if task.member_id != new_id:
         task.member_id = new_id
-        _flush(session)
+        flush_or_conflict(session, "task")
     return task
 
 
@@ -316,14 +317,3 @@ def describe(session: Session, tasks: Sequence[Task]) -> list[dict[str, Any]]:
 def _require_open(task: Task, action: str) -> None:
     if task.status != "open":
         raise InvalidInput("status", f"cannot {action} task #{task.id}: it is {task.status}")
-
-
-def _member(session: Session, member_id: int | None) -> TeamMember | None:
-    return session.get(TeamMember, member_id) if member_id is not None else None
-
-
-def _flush(session: Session) -> None:
-    try:
-        session.flush()
-    except StaleDataError:
-        raise Conflict("task", "changed by someone else meanwhile; load it again") from None
