@@ -19,6 +19,7 @@ from keepwell.ops.cli import backup, restore
 from keepwell.promises.cli import promise_app
 from keepwell.reports.cli import report
 from keepwell.scoring.cli import model_app, score
+from keepwell.settings.cli import setting_app
 from keepwell.tasks.cli import task_app
 from keepwell.touches.cli import log
 from keepwell.web.cli import serve
@@ -41,6 +42,7 @@ app.add_typer(date_app, name="date")
 app.add_typer(cadence_app, name="cadence")
 app.add_typer(model_app, name="model")
 app.add_typer(customer_app, name="customer")
+app.add_typer(setting_app, name="setting")
 app.command()(agenda)
 app.command()(log)
 app.command()(show)

@@ -14,6 +14,7 @@ from keepwell.ingest.models import ImportRun
 from keepwell.orders.models import Order
 from keepwell.promises.models import Promise, PromiseUpdate
 from keepwell.scoring.models import Score
+from keepwell.settings.models import DeskSecret, Setting
 from keepwell.tasks.models import Task
 from keepwell.touches.models import Touch
 
@@ -25,12 +26,14 @@ __all__ = [
     "Cadence",
     "Case",
     "Customer",
+    "DeskSecret",
     "ImportRun",
     "Order",
     "OwnerChange",
     "Promise",
     "PromiseUpdate",
     "Score",
+    "Setting",
     "SignInThrottle",
     "SpecialDate",
     "Task",

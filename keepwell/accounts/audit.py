@@ -53,6 +53,7 @@ AUDITED: dict[str, frozenset[str]] = {
     "owner_changes": frozenset(),
     "team_members": frozenset({"last_sign_in_at"}),
     "api_tokens": frozenset({"last_used_at"}),
+    "settings": frozenset(),
 }
 # Never written to the trail; a change shows as "(changed)".
 SECRET_COLUMNS = frozenset({"password_hash", "token_hash"})
