@@ -11,7 +11,17 @@ import typer
 from rich.table import Table
 
 from keepwell import clock
-from keepwell.clikit import Database, JsonOpt, errors, out, print_json, progress, ready_engine, say
+from keepwell.clikit import (
+    Database,
+    JsonOpt,
+    errors,
+    out,
+    print_json,
+    progress,
+    ready_engine,
+    say,
+    session_for,
+)
 from keepwell.errors import InvalidInput
 
 model_app = typer.Typer(
@@ -44,8 +54,13 @@ def score(
         str | None, typer.Option("--date", help="Score as of the end of this day (default today).")
     ] = None,
     model: Annotated[
-        str, typer.Option("--model", help="Purchase model: bgnbd (default) or pareto.")
-    ] = "bgnbd",
+        str | None,
+        typer.Option(
+            "--model",
+            help="Purchase model: bgnbd or pareto (default: the pinned one, else the one "
+            "the last `keepwell model check` found better, else bgnbd).",
+        ),
+    ] = None,
     params: Annotated[
         Path | None,
         typer.Option(
@@ -65,11 +80,12 @@ def score(
 ) -> None:
     """Score every customer (P(active), expected purchases, value, RFM, health, stage, risk)."""
     from keepwell.analytics.health import HealthWeights
-    from keepwell.scoring.service import MODELS, Pinned
+    from keepwell.scoring.choice import MODELS
+    from keepwell.scoring.service import Pinned
     from keepwell.scoring.service import score as run_score
 
     when = _day(day, "--date") or clock.today()
-    if model not in MODELS:
+    if model is not None and model not in MODELS:
         raise typer.BadParameter(f"must be one of {', '.join(MODELS)}", param_hint="--model")
     with errors():
         pinned = None
@@ -78,6 +94,11 @@ def score(
                 data = json.loads(params.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 raise InvalidInput("params", f"cannot read {params}: {exc}") from None
+            if model is None:  # the file says which model, unless it holds both
+                found = [m for m in MODELS if isinstance(data, dict) and m in data]
+                if len(found) != 1:
+                    raise InvalidInput("model", "say which model --params is for with --model")
+                model = found[0]
             pinned = Pinned.from_json(data, model)
         health = HealthWeights.parse(weights) if weights else None
         engine = ready_engine(database)
@@ -98,7 +119,7 @@ def score(
         f"Scored {run.customers:,} customers as of {run.day} "
         f"({run.with_orders:,} with orders) in {run.seconds:.1f} s."
     )
-    say(f"Model {run.model} ({how}): {shown}")
+    say(f"Model {run.model} ({how}; {run.model_reason}): {shown}")
     if run.gamma_gamma:
         say("Gamma-Gamma: " + ", ".join(f"{k}={v:.4g}" for k, v in run.gamma_gamma.items()))
     if run.note:
@@ -194,6 +215,7 @@ def model_check(
 ) -> None:
     """Predicted vs actual repeat purchases after a calibration period, BG/NBD and Pareto/NBD."""
     from keepwell.analytics.charts import _check, grouped_bars
+    from keepwell.scoring import choice
     from keepwell.scoring.fitting import holdout_check
 
     cal = _day(calibration_end, "--calibration-end")
@@ -210,6 +232,8 @@ def model_check(
                     "observation end", "no orders after the calibration period to check against"
                 )
         check = holdout_check(_summary_for(database, cal, chosen, end))
+        with session_for(database) as session:
+            choice.record_check(session, check)
         if chart is not None:
             labels = ["actual"] + [_NAMES[m.name] for m in check.models]
             grouped_bars(
@@ -259,7 +283,10 @@ def model_check(
         )
     out.print(table)
     better = check.better
-    say(f"Closer to what happened: {_NAMES[better]} (`keepwell score --model {better}`).")
+    say(
+        f"Closer to what happened: {_NAMES[better]}; `keepwell score` uses it from now on "
+        "unless an admin pinned a model (`keepwell model pin`)."
+    )
     if chart is not None:
         say(f"Chart: {chart}")
 
@@ -282,3 +309,19 @@ def _last_order_day(database: str | None) -> date | None:
     finally:
         engine.dispose()
     return last.date() if last is not None else None
+
+
+@model_app.command("pin")
+def model_pin(
+    model: Annotated[
+        str, typer.Argument(help="bgnbd or pareto; auto lets `keepwell model check` decide.")
+    ],
+    database: Database = None,
+) -> None:
+    """Make scoring always use one purchase model (recorded in the audit trail)."""
+    from keepwell.scoring import choice
+
+    with errors(), session_for(database) as session:
+        choice.pin(session, None if model == "auto" else model)
+        chosen = choice.choose(session)
+    say(f"Scoring uses {_NAMES[chosen.model]}: {chosen.reason}.")

@@ -13,12 +13,13 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 from numpy.typing import NDArray
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
 
 from keepwell import db
 from keepwell.analytics import BetaGeoFitter, GammaGammaFitter, InsufficientData, ParetoNBDFitter
@@ -31,11 +32,10 @@ from keepwell.customers import derived
 from keepwell.customers.models import Customer
 from keepwell.errors import InvalidInput
 from keepwell.promises.models import Promise
+from keepwell.scoring.choice import MODELS, ModelName, choose
 from keepwell.scoring.models import Score
 from keepwell.scoring.summary_sql import OrderSummary, fetch_rows, order_summary
 
-ModelName = Literal["bgnbd", "pareto"]
-MODELS: tuple[ModelName, ...] = ("bgnbd", "pareto")
 HORIZON_DAYS = 90
 CLV_MONTHS = 12
 MONTHLY_DISCOUNT = 0.01
@@ -80,6 +80,7 @@ class ScoreRun:
     gamma_gamma: dict[str, float] | None
     fitted: bool
     note: str
+    model_reason: str = ""
     stages: dict[str, int] = field(default_factory=dict)
     segments: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -89,21 +90,30 @@ def score(
     engine: Engine,
     day: dt.date,
     *,
-    model: ModelName = "bgnbd",
+    model: str | None = None,
     pinned: Pinned | None = None,
     weights: HealthWeights | None = None,
     progress: Progress | None = None,
 ) -> ScoreRun:
-    """Score every customer as of the end of `day`, replacing that day's scores."""
-    if model not in MODELS:
+    """Score every customer as of the end of `day`, replacing that day's scores.
+
+    `model` None uses the desk's choice (keepwell/scoring/choice.py): the pinned model,
+    else the one that predicted the last holdout check better, else BG/NBD.
+    """
+    if model is not None and model not in MODELS:
         raise InvalidInput("model", f"must be one of {', '.join(MODELS)}")
+    if pinned is not None and model is None:
+        raise InvalidInput("model", "say which model the pinned parameters are for")
     started = time.perf_counter()
     writer = engine.execution_options(**{db.SQLITE_WRITE: True})
     with writer.begin() as conn:
+        with Session(bind=conn) as session:
+            choice = choose(session, model)
         facts = _Facts.read(conn, day)
-        computed = _compute(facts, model, pinned, weights or HealthWeights())
-        _replace_rows(conn, day, model, computed, progress)
+        computed = _compute(facts, choice.model, pinned, weights or HealthWeights())
+        _replace_rows(conn, day, choice.model, computed, progress)
     run = computed.run
+    run.model_reason = choice.reason
     run.seconds = time.perf_counter() - started
     return run
 
