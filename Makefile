@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | $(PYTHON) -c "import ha
 # Tests run in parallel on both cores; set PYTEST_WORKERS=0 to run them in one process.
 PYTEST_WORKERS ?= auto
 
-.PHONY: install demo test lint typecheck unit bench-import bench-agenda bench-api bench-models bench-score bench-load clean
+.PHONY: install demo test lint typecheck unit screenshots bench-import bench-agenda bench-api bench-models bench-score bench-load bench-playbooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+# The README's and docs/web.md's pictures, taken by the browser tests (needs /usr/bin/chromium).
+screenshots: $(STAMP)
+	KEEPWELL_SCREENSHOTS=1 KEEPWELL_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) tests/web
+
 # Benchmarks (not part of `make test`): each writes its section of docs/benchmarks.md.
 PG_SERVER ?= postgresql://postgres@127.0.0.1:5432/test
 
@@ -51,6 +55,9 @@ bench-score: $(STAMP)
 
 bench-load: $(STAMP)
 	$(BIN)/python bench/load.py --postgres $(PG_SERVER)
+
+bench-playbooks: $(STAMP)
+	$(BIN)/python bench/playbooks.py --postgres $(PG_SERVER)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

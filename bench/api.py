@@ -3,8 +3,8 @@
 One command: `.venv/bin/python bench/api.py [--customers N] [--requests R]`.
 Builds (once) a desk of N customers with bench/agenda.py's `build()`, makes an API token
 for one member, starts `keepwell serve` in its own process on 127.0.0.1, and times
-`GET /api/agenda` (that member's day) and `GET /api/customers/{id}` (random customers)
-with 1 and 4 concurrent clients, each a keep-alive HTTP connection; R requests per run,
+`GET /api/agenda` (that member's day) and `GET /api/customers/{id}` (random customers),
+and the pages `GET /` (Today) and `GET /customers/{id}`, with 1 and 4 concurrent clients, each a keep-alive HTTP connection; R requests per run,
 after a warm-up. Writes the figures to docs/benchmarks.md ("api").
 """
 
@@ -61,6 +61,7 @@ def prepare(customers: int) -> tuple[Path, str]:
         session.query(ApiToken).filter(ApiToken.name == "bench").delete()
         member = session.get(TeamMember, 1)
         assert member is not None
+        member.role = "admin"  # the admin pages are measured too
         _, secret = create_token(session, member, "bench")
     with engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -150,6 +151,22 @@ def main() -> None:
     endpoints = {
         "GET /api/agenda": lambda: "/api/agenda",
         "GET /api/customers/{id}": lambda: f"/api/customers/{rng.randrange(1, args.customers + 1)}",
+        # the pages (HTML): Today and the customer page, with the same bearer token
+        "GET / (Today page)": lambda: "/",
+        "GET /customers/{id} (page)": lambda: f"/customers/{rng.randrange(1, args.customers + 1)}",
+        # the lists, dashboards and admin pages (keepwell/*/list_pages.py, pages.py)
+        "GET /customers (list)": lambda: "/customers",
+        "GET /customers?segment=vip&sort=-revenue": lambda: "/customers?segment=vip&sort=-revenue",
+        "GET /customers?owner=…&health=poor&sort=health": lambda: (
+            f"/customers?owner={rng.randrange(1, MEMBERS + 1)}&health=poor&sort=health"
+        ),
+        "GET /customers?sort=name&offset=5000": lambda: "/customers?sort=name&offset=5000",
+        "GET /customers?q=…": lambda: f"/customers?q=C{rng.randrange(1, args.customers + 1):08d}",
+        "GET /promises?owner=anyone": lambda: "/promises?owner=anyone",
+        "GET /cases?owner=anyone": lambda: "/cases?owner=anyone",
+        "GET /tasks?owner=anyone": lambda: "/tasks?owner=anyone",
+        "GET /dashboards": lambda: "/dashboards",
+        "GET /admin/audit": lambda: "/admin/audit",
     }
     rows = []
     try:
@@ -171,7 +188,14 @@ def main() -> None:
         f"{args.requests:,} requests per run after a warm-up, from keep-alive connections in "
         "another process on the same 2 cores. `/api/agenda` is member 1's whole day "
         "(promises, cases, tasks, the 25 longest-silent customers, special dates, each with "
-        "its personal context); `/api/customers/{id}` a random customer's profile.",
+        "its personal context); `/api/customers/{id}` a random customer's profile. `/` and "
+        "`/customers/{id}` are the same as HTML pages: Today, and a random customer's page "
+        "(profile, scores, special dates, the timeline's newest 60 events of each kind). "
+        "The lists are one page (50 rows) of customers, promises, cases and tasks with the "
+        "filters shown; `/customers?q=` searches a random external id (the name is matched "
+        "as a substring too, which reads every customer); `/dashboards` is measured after "
+        "its warm-up, from the 10-minute report cache (building the reports reads every "
+        "order: see `keepwell report`); `/admin/audit` the newest 50 changes.",
         "",
         "One server process runs Python one thread at a time, so more concurrent clients "
         "share about the same requests/s with longer waits; more throughput needs more "

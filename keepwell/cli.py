@@ -14,10 +14,17 @@ from keepwell.cases.cli import case_app
 from keepwell.clikit import Database, engine_for, err, errors, out
 from keepwell.customers.cli import cadence_app, customer_app, owner, show
 from keepwell.customers.dates_cli import date_app
+from keepwell.feedback.cli import feedback_app, scorecard_app, survey_app
 from keepwell.ingest.cli import demo, import_app
+from keepwell.loyalty.cli import loyalty_app
 from keepwell.ops.cli import backup, restore
+from keepwell.ops.doctor_cli import doctor
+from keepwell.outreach.cli import outreach_app
+from keepwell.playbooks.cli import playbooks_app
 from keepwell.promises.cli import promise_app
+from keepwell.referrals.cli import referral_app
 from keepwell.reports.cli import report
+from keepwell.reviews.cli import goal_app, review_app
 from keepwell.scoring.cli import model_app, score
 from keepwell.settings.cli import setting_app
 from keepwell.tasks.cli import task_app
@@ -42,6 +49,15 @@ app.add_typer(date_app, name="date")
 app.add_typer(cadence_app, name="cadence")
 app.add_typer(model_app, name="model")
 app.add_typer(customer_app, name="customer")
+app.add_typer(goal_app, name="goal")
+app.add_typer(review_app, name="review")
+app.add_typer(referral_app, name="referral")
+app.add_typer(loyalty_app, name="loyalty")
+app.add_typer(survey_app, name="survey")
+app.add_typer(feedback_app, name="feedback")
+app.add_typer(scorecard_app, name="scorecard")
+app.add_typer(playbooks_app, name="playbooks")
+app.add_typer(outreach_app, name="outreach")
 app.add_typer(setting_app, name="setting")
 app.command()(agenda)
 app.command()(log)
@@ -53,6 +69,7 @@ app.command()(report)
 app.command()(serve)
 app.command()(backup)
 app.command()(restore)
+app.command()(doctor)
 
 
 def _version(value: bool) -> None:
@@ -84,6 +101,10 @@ def init(database: Database = None) -> None:
 
             with engine.begin() as conn:
                 derived.refresh(conn)  # columns a new schema derives from existing rows
+        from keepwell.playbooks.service import install_builtins
+
+        with db.transaction(engine) as session:
+            install_builtins(session)  # new built-in playbooks; an admin's edits stay
         where = db.safe_url(engine)
         if before == after:
             out.print(f"{where} is up to date (schema {after}).")

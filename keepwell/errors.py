@@ -60,6 +60,15 @@ def check_limit(limit: int, maximum: int) -> None:
         raise InvalidInput("limit", f"give 1 to {maximum}, not {limit}")
 
 
+MAX_OFFSET = 10_000  # rows a list skips at most (deeper: narrow the filter, or use keyset)
+
+
+def check_offset(offset: int, maximum: int = MAX_OFFSET) -> None:
+    """Refuse an offset outside 0..maximum."""
+    if not 0 <= offset <= maximum:
+        raise InvalidInput("offset", f"give 0 to {maximum}, not {offset}")
+
+
 @dataclass(frozen=True)
 class RowError:
     """One rejected row of an input file: where it is and why it was rejected."""

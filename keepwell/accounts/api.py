@@ -176,12 +176,7 @@ def sign_in(
         headers = {"Retry-After": str(result.retry_after)} if result.retry_after else {}
         return body(401, "password", "wrong e-mail address or password", **headers)
     row, secret, csrf = tokens.start_session(session, result.member)
-    secure = runtime(request).secure_cookies
-    age = tokens.SESSION_DAYS * 86400
-    response.set_cookie(
-        SESSION_COOKIE, secret, max_age=age, httponly=True, secure=secure, samesite="lax"
-    )
-    response.set_cookie(CSRF_COOKIE, csrf, max_age=age, secure=secure, samesite="lax")
+    set_session_cookies(request, response, secret, csrf)
     return SessionPublic(
         member=MemberPublic.model_validate(result.member),
         csrf_token=csrf,
@@ -198,10 +193,25 @@ def sign_out(request: Request, session: DbSession, actor: CurrentActor) -> Respo
     if row is not None:
         tokens.end_session(session, row)
     response = Response(status_code=204)
+    clear_session_cookies(request, response)
+    return response
+
+
+def set_session_cookies(request: Request, response: Response, secret: str, csrf: str) -> None:
+    """The session cookie (HttpOnly) and the CSRF cookie (readable by the page's script),
+    SameSite=Lax, Secure unless the desk serves plain HTTP (the API's and the pages')."""
+    secure = runtime(request).secure_cookies
+    age = tokens.SESSION_DAYS * 86400
+    response.set_cookie(
+        SESSION_COOKIE, secret, max_age=age, httponly=True, secure=secure, samesite="lax"
+    )
+    response.set_cookie(CSRF_COOKIE, csrf, max_age=age, secure=secure, samesite="lax")
+
+
+def clear_session_cookies(request: Request, response: Response) -> None:
     secure = runtime(request).secure_cookies
     for name in (SESSION_COOKIE, CSRF_COOKIE):
         response.delete_cookie(name, secure=secure, httponly=name == SESSION_COOKIE)
-    return response
 
 
 # --- the team ------------------------------------------------------------------------

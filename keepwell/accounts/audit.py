@@ -53,7 +53,22 @@ AUDITED: dict[str, frozenset[str]] = {
     "owner_changes": frozenset(),
     "team_members": frozenset({"last_sign_in_at"}),
     "api_tokens": frozenset({"last_used_at"}),
+    "playbooks": frozenset(),
+    "outbox_messages": frozenset({"attempts", "next_attempt_at", "last_error"}),
+    "outreach_resources": frozenset(),
+    "calendar_feeds": frozenset(),
+    "survey_invitations": frozenset(),
+    "feedback": frozenset(),
+    "feedback_actions": frozenset(),
+    "feedback_action_links": frozenset(),
     "settings": frozenset(),
+    "goals": frozenset(),
+    "review_questions": frozenset(),
+    "account_reviews": frozenset(),
+    "review_answers": frozenset(),
+    "referral_codes": frozenset(),
+    "referrals": frozenset(),
+    "referral_rewards": frozenset(),
 }
 # Never written to the trail; a change shows as "(changed)".
 SECRET_COLUMNS = frozenset({"password_hash", "token_hash"})

@@ -34,6 +34,7 @@ class AgendaPublic(BaseModel):
     more_quiet: int
     more_dates: int
     more_dates_capped: bool
+    more_reviews: int = 0
     items: list[AgendaItemPublic]
 
 

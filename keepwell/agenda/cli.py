@@ -16,6 +16,7 @@ LABELS = {
     "promise_due": "Promises due today",
     "case": "Cases waiting for a response or a confirmation",
     "task": "Tasks",
+    "review": "Account reviews due",
     "quiet": "Customers gone quiet",
     "special_date": "Coming up",
 }
@@ -68,6 +69,8 @@ def agenda(
             out.print(table)
         if one.more_quiet:
             say(f"… and {one.more_quiet:,} more customers gone quiet")
+        if one.more_reviews:
+            say(f"… and {one.more_reviews:,} more account reviews due")
         if one.more_dates:
             plus = "+" if one.more_dates_capped else ""
             say(f"… and {one.more_dates:,}{plus} more special dates in the coming days")

@@ -29,12 +29,14 @@ GROUPS = (
     "promise_due",
     "case",
     "task",
+    "review",
     "quiet",
     "special_date",
 )
 QUIET_SHOWN = 25
 DATES_AHEAD = 7
 DATES_SHOWN = 20
+REVIEWS_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class Agenda:
     more_quiet: int = 0  # quiet customers beyond those shown
     more_dates: int = 0  # special dates beyond those shown
     more_dates_capped: bool = False  # there are more than more_dates (the look-up is bounded)
+    more_reviews: int = 0  # account reviews due beyond those shown
 
     def counts(self) -> dict[str, int]:
         return {g: sum(1 for item in self.items if item.group == g) for g in GROUPS}
@@ -75,6 +78,7 @@ class Agenda:
             "more_quiet": self.more_quiet,
             "more_dates": self.more_dates,
             "more_dates_capped": self.more_dates_capped,
+            "more_reviews": self.more_reviews,
             "items": [item.to_dict() for item in self.items],
         }
 
@@ -96,6 +100,8 @@ def agenda_for(
     agenda.items += builder.promises(member.id, start, end)
     agenda.items += builder.cases(member.id, start, end)
     agenda.items += builder.tasks(member.id)
+    reviews, agenda.more_reviews = builder.reviews(member.id, REVIEWS_SHOWN)
+    agenda.items += reviews
     quiet, more = builder.quiet(member.id, start, quiet_shown)
     agenda.items += quiet
     agenda.more_quiet = more
@@ -247,6 +253,31 @@ class _Builder:
             context=task.context or self.context(customer),
             due=task.due_on.isoformat(),
         )
+
+    def reviews(self, member_id: int, shown: int) -> tuple[list[AgendaItem], int]:
+        """Account reviews due (keepwell/reviews): oldest due first, `shown` of them."""
+        from keepwell.reviews.service import due_for
+
+        rows, total = due_for(self.session, member_id, self.day, shown)
+        items = []
+        for review, customer in rows:
+            days = (self.day - review.due_on).days
+            late = f", {days} day{'s' if days != 1 else ''} overdue" if days > 0 else ""
+            items.append(
+                AgendaItem(
+                    group="review",
+                    ref=f"review:{review.id}",
+                    customer_id=customer.id,
+                    customer=customer.name,
+                    owner_id=customer.owner_id,
+                    title="Account review",
+                    reason=f"{customer.name or 'A key account'} is due an account review "
+                    f"(due {review.due_on:%a %d %b}{late}): check-ins, delivery, goals, results.",
+                    context=self.context(customer),
+                    due=review.due_on.isoformat(),
+                )
+            )
+        return items, max(0, total - len(items))
 
     def quiet(self, member_id: int, start: datetime, shown: int) -> tuple[list[AgendaItem], int]:
         """Customers past their next check-in: longest silence first, then highest value.

@@ -11,8 +11,10 @@ customer's mean, and the other weights share its place.
 - promises (15): 1 with no overdue promise to them, halving with each overdue one;
 - cases (10): 1 with no open problem, halving with each open case (a resolved case not
   yet confirmed by the customer counts half);
-- survey (10): their latest answer out of 10, divided by 10 (left out until the
-  feedback concept stores answers).
+- survey (10): their latest survey answer as a share of the best answer (an NPS answer
+  out of 10; a CSAT answer of 1-5 as 0, 0.25, … 1);
+- review (10): the latest account review — the share of its checklist answered "yes"
+  ("partly" counts half), averaged with the share of the agreed goals met.
 
 *Activity* is P(still active) for customers who bought more than once. For one-time
 buyers that probability is 1 by construction under BG/NBD and says nothing, so it is
@@ -46,6 +48,7 @@ class HealthWeights:
     promises: float = 15.0
     cases: float = 10.0
     survey: float = 10.0
+    review: float = 10.0
 
     def __post_init__(self) -> None:
         values = [getattr(self, f.name) for f in fields(self)]
@@ -99,10 +102,12 @@ def health_score(
     open_cases: ArrayLike,
     unconfirmed_cases: ArrayLike,
     survey: ArrayLike | None = None,
+    review: ArrayLike | None = None,
     weights: HealthWeights | None = None,
 ) -> IntArray:
-    """Health 0-100 per customer. `activity` (0..1) and `survey` (0..10) may hold NaN
-    where there is no data; those components are then left out for that customer."""
+    """Health 0-100 per customer. `activity` (0..1), `survey` (0..10) and `review` (0..1)
+    may hold NaN where there is no data; those components are then left out for that
+    customer."""
     w = weights or HealthWeights()
     act = np.asarray(activity, dtype=np.float64)
     n = act.shape[0]
@@ -120,6 +125,8 @@ def health_score(
     ]
     if survey is not None:
         parts.append((w.survey, np.clip(np.asarray(survey, dtype=np.float64) / 10.0, 0.0, 1.0)))
+    if review is not None:
+        parts.append((w.review, np.clip(np.asarray(review, dtype=np.float64), 0.0, 1.0)))
     total = np.zeros(n)
     weight = np.zeros(n)
     for wi, value in parts:

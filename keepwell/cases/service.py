@@ -27,6 +27,7 @@ from keepwell.errors import (
     NotFound,
     check_choice,
     check_limit,
+    check_offset,
     require_aware,
 )
 from keepwell.tasks.models import Task
@@ -287,12 +288,14 @@ class CaseFilter:
     customer_id: int | None = None
     severity: str | None = None
     waiting_for_first_response: bool = False
+    offset: int = 0  # rows skipped (pagination), at most MAX_OFFSET
     limit: int = 50
 
     def __post_init__(self) -> None:
         check_choice("status", self.status, STATUSES)
         check_choice("severity", self.severity, SEVERITIES)
         check_limit(self.limit, MAX_LIMIT)
+        check_offset(self.offset)
 
     def query(self) -> sa.Select[Case]:
         q = sa.select(Case)
@@ -309,7 +312,7 @@ class CaseFilter:
             q = q.order_by(Case.opened_at, Case.id)
         else:
             q = q.order_by(Case.opened_at.desc(), Case.id.desc())
-        return q.limit(self.limit)
+        return q.offset(self.offset).limit(self.limit)
 
 
 def list_cases(session: Session, filters: CaseFilter) -> list[Case]:

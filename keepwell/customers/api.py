@@ -12,6 +12,7 @@ from keepwell import clock
 from keepwell.customers import service, special_dates
 from keepwell.customers.models import Customer
 from keepwell.customers.record import customer_record
+from keepwell.errors import MAX_OFFSET
 from keepwell.web.deps import (
     AdminActor,
     CurrentActor,
@@ -127,16 +128,27 @@ def list_customers(
         ),
     ] = None,
     quiet: Annotated[bool, Query(description="Only customers past their check-in.")] = False,
+    stage: Annotated[
+        str | None, Query(max_length=20, description="Lifecycle stage at the latest scoring.")
+    ] = None,
+    health_min: Annotated[int | None, Query(ge=0, le=100)] = None,
+    health_max: Annotated[int | None, Query(ge=0, le=100)] = None,
+    sort: Annotated[Literal["id", "name", "-revenue", "-last_order", "health"], Query()] = "id",
     after: Annotated[Id | None, Query(description="Continue after this customer id.")] = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 50,
 ) -> CustomerPage:
-    """Customers by id, filtered; a page at a time (`next_after` continues)."""
+    """Customers, filtered and sorted; a page at a time (sorted by id, `next_after`
+    continues; any sort, `offset`)."""
     filters = service.CustomerFilter(
-        owner_id=owner, segment=segment, search=q, quiet=quiet, after=after, limit=limit
-    )
+        owner_id=owner, segment=segment, search=q, quiet=quiet, stage=stage,
+        health_min=health_min, health_max=health_max, sort=sort, after=after, offset=offset,
+        limit=limit,
+    )  # fmt: skip
     found = service.list_customers(session, filters)
     items = [CustomerPublic.model_validate(c) for c in found]
-    return CustomerPage(items=items, next_after=found[-1].id if len(found) == limit else None)
+    more = len(found) == limit and sort == "id"
+    return CustomerPage(items=items, next_after=found[-1].id if more else None)
 
 
 @customers.get("/customers/{customer_id}", response_model=CustomerPublic)

@@ -47,6 +47,8 @@ def show(
             say(f"{label}: {p[key]}")
     if p["birthday"]:
         say(f"birthday: {p['birthday']}")
+    if p["loyalty"]["tier"]:
+        say(f"loyalty: {p['loyalty']['tier']}, {p['loyalty']['points']:,} points")
     for d in record.special_dates:
         say(f"{d['kind']}: {d['on']} {d['label']} ({d['gesture']})")
     table = Table("when", "what", "")

@@ -59,6 +59,10 @@ class Customer(Base):
         sa.Index("ix_customers_owner_id_next_check_in_at", "owner_id", "next_check_in_at"),
         sa.Index("ix_customers_owner_id_birthday_md", "owner_id", "birthday_md"),
         sa.Index("ix_customers_owner_id_anniversary_md", "owner_id", "anniversary_md"),
+        # the customers list's sorts (keepwell/customers/service.py CustomerFilter)
+        sa.Index("ix_customers_name_id", "name", "id"),
+        sa.Index("ix_customers_revenue_minor_id", "revenue_minor", "id"),
+        sa.Index("ix_customers_last_order_at_id", "last_order_at", "id"),
     )
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it once
 

@@ -24,8 +24,11 @@ from keepwell.accounts.models import TeamMember
 from keepwell.cases.models import Case
 from keepwell.customers.models import Customer, OwnerChange, SpecialDate
 from keepwell.errors import InvalidInput
+from keepwell.feedback.models import Feedback, SurveyInvitation
 from keepwell.orders.models import Order
+from keepwell.outreach.models import Message
 from keepwell.promises.models import Promise, PromiseUpdate
+from keepwell.reviews.privacy import erase_advocacy, export_advocacy
 from keepwell.tasks.models import Task
 from keepwell.touches.models import Touch
 
@@ -72,6 +75,10 @@ def export_customer(session: Session, customer: Customer) -> dict[str, Any]:
         "cases": _rows(session, Case, Case.customer_id == cid),
         "tasks": _rows(session, Task, Task.customer_id == cid),
         "owner_changes": _rows(session, OwnerChange, OwnerChange.customer_id == cid),
+        **export_advocacy(session, cid),  # goals, reviews, referrals, loyalty
+        "survey_invitations": _rows(session, SurveyInvitation, SurveyInvitation.customer_id == cid),
+        "feedback": _rows(session, Feedback, Feedback.customer_id == cid),
+        "messages": _rows(session, Message, Message.customer_id == cid),  # e-mails sent or queued
     }
 
 
@@ -88,6 +95,7 @@ class Erasure:
     cases: int
     tasks: int
     special_dates: int
+    feedback: int = 0  # answers kept as scores only: their words and what they were told go
 
 
 def erase_customer(session: Session, customer: Customer, *, keep_orders: bool = True) -> Erasure:
@@ -112,6 +120,10 @@ def erase_customer(session: Session, customer: Customer, *, keep_orders: bool = 
     )
     tasks = scrub(Task, Task.customer_id == cid, reason=ERASED, context="", outcome="")
     special = remove(SpecialDate, SpecialDate.customer_id == cid)
+    erase_advocacy(session, cid)
+    feedback = scrub(Feedback, Feedback.customer_id == cid, verbatim="", told_note="")
+    remove(SurveyInvitation, SurveyInvitation.customer_id == cid)  # their links open nothing
+    remove(Message, Message.customer_id == cid)  # the e-mails' words, and what never left
     if keep_orders:
         kept = scrub(Order, Order.customer_id == cid, description=None)
         deleted = 0
@@ -134,7 +146,7 @@ def erase_customer(session: Session, customer: Customer, *, keep_orders: bool = 
     return Erasure(
         customer_id=cid, erased_at=now, orders_kept=kept, orders_deleted=deleted,
         interactions=interactions, promises=promises, cases=cases, tasks=tasks,
-        special_dates=special,
+        special_dates=special, feedback=feedback,
     )  # fmt: skip
 
 

@@ -13,6 +13,8 @@ from keepwell.accounts.models import TeamMember
 from keepwell.cases.models import Case
 from keepwell.customers import derived
 from keepwell.customers.models import Customer, SpecialDate
+from keepwell.feedback.models import Feedback
+from keepwell.loyalty.service import loyalty_of
 from keepwell.orders.models import Order
 from keepwell.promises.models import Promise
 from keepwell.tasks.models import Task
@@ -29,7 +31,7 @@ PROFILE_FIELDS = (
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    kind: str  # order, touch, promise, case, task
+    kind: str  # order, touch, promise, case, task, feedback
     ref: str
     text: str
 
@@ -110,12 +112,19 @@ def customer_record(session: Session, customer: Customer, *, limit: int = 100) -
                 f"Task due {task.due_on}: {task.reason} — {task.status}",
             )
         )
+    for item in newest(Feedback, Feedback.answered_at):
+        entries.append(
+            TimelineEntry(item.answered_at, "feedback", f"feedback:{item.id}", item.timeline_text())
+        )
     entries.sort(key=lambda e: e.at, reverse=True)
     dates = session.scalars(
         sa.select(SpecialDate).where(SpecialDate.customer_id == cid).order_by(SpecialDate.on_md)
     )
     return CustomerRecord(
-        profile={name: getattr(customer, name) for name in PROFILE_FIELDS},
+        profile={
+            **{name: getattr(customer, name) for name in PROFILE_FIELDS},
+            "loyalty": loyalty_of(session, cid).to_dict(),  # points and tier (keepwell/loyalty)
+        },
         owner=(owner.name or owner.email) if owner else None,
         cadence_days=derived.cadence_days(session.connection(), customer),
         special_dates=[

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from keepwell import clock
 from keepwell.accounts.models import TeamMember
 from keepwell.customers import derived
 from keepwell.customers.models import Cadence, Customer, OwnerChange
-from keepwell.errors import Conflict, InvalidInput, NotFound, check_limit
+from keepwell.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    check_choice,
+    check_limit,
+    check_offset,
+)
 from keepwell.orders.models import Order
 
 QUIET_AFTER_DAYS = 180
@@ -338,26 +346,68 @@ def delete_customer(session: Session, customer: Customer) -> None:
         raise Conflict("customer", "changed by someone else meanwhile; load it again") from None
 
 
+SORTS = ("id", "name", "-revenue", "-last_order", "health")
+
+
 @dataclass(frozen=True)
 class CustomerFilter:
     """One definition of the customers list, for the CLI, the API and the pages.
 
     `search` matches an external id or an e-mail address exactly, or a part of the name
-    (case-insensitive). `quiet` keeps customers past their next check-in. Sorted by id;
-    `after` continues after that id (keyset pagination, as fast on page 1,000 as on 1).
+    (case-insensitive). `quiet` keeps customers past their next check-in. `stage` and
+    `health_min`/`health_max` read the latest scoring (`keepwell score`): customers not
+    scored then do not match them. `sort`: "id" (the default), "name", "-revenue" (most
+    first), "-last_order" (buyers only, the latest first) or "health" (scored customers
+    only, the lowest first); each is read along an index. `after` continues after that id
+    (keyset pagination with sort "id", as fast on page 1,000 as on 1); `offset` skips
+    rows in any order (at most MAX_OFFSET).
     """
 
     owner_id: int | None = None
     segment: str | None = None
     search: str | None = None
     quiet: bool = False
+    stage: str | None = None
+    health_min: int | None = None
+    health_max: int | None = None
+    sort: str = "id"
     after: int | None = None
+    offset: int = 0
     limit: int = 50
 
     def __post_init__(self) -> None:
-        check_limit(self.limit, MAX_LIMIT)
+        from keepwell.scoring.models import STAGES
 
-    def query(self) -> sa.Select[Customer]:
+        check_limit(self.limit, MAX_LIMIT)
+        check_choice("stage", self.stage, STAGES)
+        check_choice("sort", self.sort, SORTS)
+        for name in ("health_min", "health_max"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 100:
+                raise InvalidInput(name, f"health is 0 to 100, not {value}")
+        if (
+            self.health_min is not None
+            and self.health_max is not None
+            and self.health_min > self.health_max
+        ):
+            raise InvalidInput("health_min", "is above health_max")
+        check_offset(self.offset)
+        if self.after is not None and self.sort != "id":
+            raise InvalidInput("after", "continues only the list sorted by id; use offset")
+
+    @property
+    def needs_scores(self) -> bool:
+        return (
+            self.stage is not None
+            or self.health_min is not None
+            or self.health_max is not None
+            or self.sort == "health"
+        )
+
+    def ordered(self) -> sa.Select[Customer]:
+        """Every matching customer, in the list's order (no page): the list and the export."""
+        from keepwell.scoring.models import Score
+
         q = sa.select(Customer)
         if self.owner_id is not None:
             q = q.where(Customer.owner_id == self.owner_id)
@@ -377,13 +427,110 @@ class CustomerFilter:
             )
         if self.quiet:
             q = q.where(Customer.next_check_in_at < clock.now())
+        if self.needs_scores:
+            q = q.join(
+                Score,
+                sa.and_(Score.customer_id == Customer.id, Score.scored_on == latest_scoring()),
+            )
+            if self.stage is not None:
+                q = q.where(Score.stage == self.stage)
+            if self.health_min is not None:
+                q = q.where(Score.health >= self.health_min)
+            if self.health_max is not None:
+                q = q.where(Score.health <= self.health_max)
+        # joined with the scores, the customer id is read (in order) from their index
+        key = Score.customer_id if self.needs_scores else Customer.id
         if self.after is not None:
-            q = q.where(Customer.id > self.after)
-        return q.order_by(Customer.id).limit(self.limit)
+            q = q.where(key > self.after)
+        if self.sort == "name":
+            return q.order_by(Customer.name, Customer.id)
+        if self.sort == "-revenue":
+            return q.order_by(Customer.revenue_minor.desc(), Customer.id.desc())
+        if self.sort == "-last_order":
+            q = q.where(Customer.last_order_at.is_not(None))
+            return q.order_by(Customer.last_order_at.desc(), Customer.id.desc())
+        if self.sort == "health":
+            return q.order_by(Score.health, Score.customer_id)
+        return q.order_by(key)
+
+    def query(self) -> sa.Select[Customer]:
+        """One page of the list."""
+        q = self.ordered()
+        return q.offset(self.offset).limit(self.limit) if self.offset else q.limit(self.limit)
+
+
+def latest_scoring() -> sa.ScalarSelect[Any]:
+    """The latest scoring date up to today, as SQL (one index read, evaluated once)."""
+    from keepwell.scoring.models import Score
+
+    return (
+        sa.select(sa.func.max(Score.scored_on))
+        .where(Score.scored_on <= clock.today())
+        .scalar_subquery()
+    )
 
 
 def list_customers(session: Session, filters: CustomerFilter) -> list[Customer]:
     return list(session.scalars(filters.query()))
+
+
+def latest_scores(session: Session, customer_ids: list[int]) -> dict[int, Any]:
+    """The latest scoring's row of each of these customers (for a page of the list)."""
+    from keepwell.scoring.models import Score
+
+    if not customer_ids:
+        return {}
+    rows = session.scalars(
+        sa.select(Score).where(
+            Score.scored_on == latest_scoring(), Score.customer_id.in_(customer_ids)
+        )
+    )
+    return {row.customer_id: row for row in rows}
+
+
+EXPORT_COLUMNS = (
+    "id", "external_id", "name", "email", "phone", "company", "segment", "owner_email",
+    "first_seen", "order_count", "revenue_minor", "last_order_at", "last_contact_at",
+    "next_check_in_at", "stage", "health", "scored_on",
+)  # fmt: skip
+
+
+def export_rows(session: Session, filters: CustomerFilter) -> Iterator[tuple[Any, ...]]:
+    """Every customer the filter matches (no page), as EXPORT_COLUMNS, streamed from the
+    database a thousand rows at a time — never the whole list in memory."""
+    from keepwell.scoring.models import Score
+
+    scores = aliased(Score)
+    owner = aliased(TeamMember)
+    q = (
+        filters.ordered()
+        .outerjoin(owner, owner.id == Customer.owner_id)
+        .outerjoin(
+            scores,
+            sa.and_(scores.customer_id == Customer.id, scores.scored_on == latest_scoring()),
+        )
+        .with_only_columns(
+            Customer.id,
+            Customer.external_id,
+            Customer.name,
+            Customer.email,
+            Customer.phone,
+            Customer.company,
+            Customer.segment,
+            owner.email,
+            Customer.first_seen,
+            Customer.order_count,
+            Customer.revenue_minor,
+            Customer.last_order_at,
+            Customer.last_contact_at,
+            Customer.next_check_in_at,
+            scores.stage,
+            scores.health,
+            scores.scored_on,
+        )
+    )
+    for row in session.execute(q.execution_options(yield_per=1000)):
+        yield tuple(row)
 
 
 def _apply(session: Session, customer: Customer, fields: dict[str, Any], *, new: bool) -> None:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from keepwell import clock, config, db
 from keepwell.clikit import (
@@ -187,6 +188,7 @@ def demo(
     from keepwell.accounts.service import demo_admin
     from keepwell.customers.service import overview
     from keepwell.ingest.demo import build_world
+    from keepwell.scoring.service import score
 
     with errors():
         url = config.database_url(database or "keepwell-demo.db")
@@ -203,6 +205,7 @@ def demo(
                 seed=seed,
                 progress=report,
             )
+        score(engine, clock.today())  # the customer pages show scores; the agenda ranks by risk
         with db.transaction(engine) as session:
             desk = overview(session)
             admin, password = demo_admin(session)  # someone to sign in as
@@ -216,7 +219,9 @@ def demo(
             )
         else:
             _print_overview(desk, db.safe_url(engine))
-            out.print(f"Sign in as {admin.email} with the password {password}", highlight=False)
+            at = f" at http://127.0.0.1:{port}/" if serve else ""
+            line = f"Sign in as {admin.email} with the password {password}{at}"
+            out.print(Text(line, style="bold"), highlight=False)
     if serve:
         from keepwell.accounts.tokens import create_token
         from keepwell.web.cli import serve as run_server

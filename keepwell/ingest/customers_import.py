@@ -30,6 +30,7 @@ from keepwell.ingest.importer import (
 )
 from keepwell.ingest.ledger import SeenKeys, key_hash
 from keepwell.ingest.parsing import CellError, DateParser, future_limit, parse_bool, parse_email
+from keepwell.referrals.importing import REFERRAL_FIELDS, ReferralColumns
 
 CUSTOMER_FIELDS = [
     FieldSpec(
@@ -105,6 +106,7 @@ CUSTOMER_FIELDS = [
         ),
     ),
     FieldSpec("opted_out", ("opted_out", "opt_out", "unsubscribed", "do_not_contact")),
+    *REFERRAL_FIELDS,  # referral_code, referred_by (keepwell/referrals/importing.py)
 ]
 
 # Fields stored as given (trimmed), with their length limits.
@@ -180,6 +182,7 @@ class _CustomersImport:
         self.dates = DateParser(state.options.date_format, future_limit(self.now))
         self.by_email = "customer_id" not in self.source.columns
         self.seen = SeenKeys()
+        self.referrals = ReferralColumns(self.by_email)
         members = table_of(TeamMember)
         self.members = {
             email.lower(): member_id
@@ -196,6 +199,7 @@ class _CustomersImport:
                 self.flush(batch)
                 batch = []
         self.flush(batch)
+        self.referrals.link(self.conn, self.state)  # once every customer of the file is written
 
     def settle(self) -> None:
         """Derived columns (birthday month-day, next check-in…) of the customers it changed."""
@@ -282,6 +286,7 @@ class _CustomersImport:
         except CellError as exc:
             self.state.reject(line, row, field_name, str(exc))
             return None
+        self.referrals.note(line, row, cell, values)
         return values
 
     def flush(self, batch: list[tuple[int, list[str], dict[str, Any]]]) -> None:

@@ -106,6 +106,15 @@ def build_desk(conn: Connection, *, seed: int, today: date) -> DeskSummary:
             tasks.append(confirm)
     if tasks:
         conn.execute(sa.insert(table_of(Task)), tasks)
+    from keepwell.feedback.demo import build_feedback
+
+    build_feedback(conn, seed=seed, today=today)  # surveys answered, loops closed
+    from keepwell.reviews.demo import seed_advocacy
+
+    seed_advocacy(conn, seed=seed, today=today)  # goals, reviews, referrals, loyalty tiers
+    from keepwell.playbooks.demo import seed as run_playbooks
+
+    run_playbooks(conn, seed=seed, today=today)  # today's follow-up, as tasks
     return DeskSummary(len(touches), len(promises), len(case_ids), len(tasks))
 
 

@@ -24,6 +24,7 @@ from keepwell.errors import (
     NotFound,
     check_choice,
     check_limit,
+    check_offset,
     require_aware,
 )
 from keepwell.promises.models import STATUSES, Promise, PromiseUpdate
@@ -214,11 +215,13 @@ class PromiseFilter:
     due_before: datetime | None = None
     due_after: datetime | None = None
     overdue: bool = False
+    offset: int = 0  # rows skipped (pagination), at most MAX_OFFSET
     limit: int = 50
 
     def __post_init__(self) -> None:
         check_choice("status", self.status, STATUSES)
         check_limit(self.limit, MAX_LIMIT)
+        check_offset(self.offset)
         for name in ("due_before", "due_after"):
             moment = getattr(self, name)
             if moment is not None:
@@ -238,7 +241,7 @@ class PromiseFilter:
             q = q.where(Promise.due_at >= self.due_after)
         if self.overdue:
             q = q.where(Promise.status == "open", Promise.due_at < clock.now())
-        return q.order_by(Promise.due_at, Promise.id).limit(self.limit)
+        return q.order_by(Promise.due_at, Promise.id).offset(self.offset).limit(self.limit)
 
 
 def list_promises(session: Session, filters: PromiseFilter) -> list[Promise]:

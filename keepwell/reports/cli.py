@@ -28,7 +28,7 @@ def _cell(value: Any) -> str:
 def report(
     name: Annotated[
         str,
-        typer.Argument(help="retention, cohorts, rfm, clv, funnel, promises or cases."),
+        typer.Argument(help="retention, cohorts, rfm, clv, funnel, promises, cases, nps or loops."),
     ],
     day: Annotated[
         str | None, typer.Option("--date", help="The report's last day (default today).")

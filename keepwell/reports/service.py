@@ -29,7 +29,9 @@ from keepwell.orders.models import Order
 from keepwell.scoring.models import Score
 from keepwell.scoring.summary_sql import fetch_rows
 
-NAMES = ("retention", "cohorts", "rfm", "clv", "funnel", "promises", "cases")
+NAMES = (
+    "retention", "cohorts", "rfm", "clv", "funnel", "at_risk", "promises", "cases", "nps", "loops",
+)  # fmt: skip
 
 
 @dataclass
@@ -393,6 +395,59 @@ def _funnel(session: Session, o: Options) -> Report:
     )
 
 
+AT_RISK_COLUMNS = [
+    "customer_id", "customer", "owner_id", "risk_minor", "clv_minor", "p_alive", "health", "why",
+]  # fmt: skip
+
+
+def _at_risk(session: Session, o: Options) -> Report:
+    """Customers at risk at the latest scoring, the most value at stake first."""
+    day = _scoring_date(session, o.day)
+    at_risk = (Score.scored_on == day, Score.stage == "at_risk")
+    total, stake = session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Score.risk_minor), 0)).where(
+            *at_risk
+        )
+    ).one()
+    top = session.execute(
+        sa.select(Customer.id, Customer.name, Customer.external_id, Customer.owner_id, Score)
+        .join(Score, Score.customer_id == Customer.id)
+        .where(*at_risk)
+        .order_by(Score.risk_minor.desc(), Customer.id)
+        .limit(o.top)
+    ).all()
+    rows: list[list[Any]] = [
+        [
+            cid, name or ext or f"#{cid}", owner, s.risk_minor, s.clv_minor,
+            s.p_alive and round(s.p_alive, 4), s.health, s.explanation,
+        ]
+        for cid, name, ext, owner, s in top
+    ]  # fmt: skip
+
+    def draw(path: Path) -> Path:
+        return charts.horizontal_bars(
+            path,
+            title=f"At-risk customers by value at stake on {day}",
+            xlabel="expected value lost in the next 90 days",
+            labels=[str(r[1]) for r in rows] or ["(none)"],
+            values=[r[3] / 100 for r in rows] or [0],
+            annotations=[f"{r[3] / 100:,.2f}" for r in rows],
+        )
+
+    return Report(
+        name="at_risk",
+        title=f"At-risk customers on {day}: the {len(rows)} with the most value at stake",
+        columns=AT_RISK_COLUMNS,
+        rows=rows,
+        notes=[
+            f"{int(total):,} customers at risk, {int(stake) / 100:,.2f} of expected value at "
+            "stake in the next 90 days (their usual pace against the model's expectation)."
+        ],
+        extra={"scored_on": day.isoformat(), "customers": int(total), "risk_minor": int(stake)},
+        draw=draw,
+    )
+
+
 # --- the desk: promises and cases -----------------------------------------------------------
 
 
@@ -513,3 +568,18 @@ def _cases(session: Session, o: Options) -> Report:
 
 def _hours(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
+
+
+# --- feedback: NPS and CSAT, closing the loop (keepwell/feedback/report.py) ---------------
+
+
+def _nps(session: Session, o: Options) -> Report:
+    from keepwell.feedback.report import nps_report
+
+    return nps_report(session, o)
+
+
+def _loops(session: Session, o: Options) -> Report:
+    from keepwell.feedback.report import loops_report
+
+    return loops_report(session, o)

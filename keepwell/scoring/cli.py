@@ -72,7 +72,8 @@ def score(
         typer.Option(
             "--health-weights",
             envvar="KEEPWELL_HEALTH_WEIGHTS",
-            help="Health weights, e.g. activity=40,contact=25,promises=15,cases=10,survey=10.",
+            help="Health weights, e.g. "
+            "activity=40,contact=25,promises=15,cases=10,survey=10,review=10.",
         ),
     ] = None,
     database: Database = None,

@@ -48,6 +48,9 @@ class Score(Base):
         # one row per customer and day; a customer's history in date order
         sa.UniqueConstraint("scored_on", "customer_id"),
         sa.Index("ix_scores_customer_id_scored_on", "customer_id", "scored_on"),
+        # the customers list filtered by stage, or by health, or sorted by health
+        sa.Index("ix_scores_scored_on_stage_customer_id", "scored_on", "stage", "customer_id"),
+        sa.Index("ix_scores_scored_on_health_customer_id", "scored_on", "health", "customer_id"),
         sa.CheckConstraint("health >= 0 AND health <= 100", name="health_range"),
         sa.CheckConstraint(
             "stage IN ('onboarding', 'adopting', 'repeat', 'advocate', 'at_risk', 'lapsed',"

@@ -112,6 +112,9 @@ def score(
         facts = _Facts.read(conn, day)
         computed = _compute(facts, choice.model, pinned, weights or HealthWeights())
         _replace_rows(conn, day, choice.model, computed, progress)
+        from keepwell.loyalty.upkeep import nightly
+
+        nightly(conn, day)  # loyalty tiers, referral rewards, due account reviews
     run = computed.run
     run.model_reason = choice.reason
     run.seconds = time.perf_counter() - started
@@ -134,6 +137,9 @@ class _Facts:
     unconfirmed_cases: FloatArray
     orders: OrderSummary  # customers with a purchase by `day` (a subset of ids)
     position: NDArray[np.intp]  # index in `ids` of each row of `orders`
+    survey: FloatArray  # the latest NPS/CSAT answer on a 0-10 scale; NaN: none
+    review: FloatArray  # the latest account review, 0..1; NaN: none
+    advocate: NDArray[np.bool_]  # referred someone, or their latest NPS answer was 9-10
 
     @classmethod
     def read(cls, conn: Connection, day: dt.date) -> _Facts:
@@ -177,6 +183,7 @@ class _Facts:
         )
         orders = order_summary(conn, day, unit="week")
         position = np.searchsorted(ids, orders.summary.customer_ids)
+        survey, promoter = _latest_answers(conn, ids, end)
         return cls(
             day=day,
             ids=ids,
@@ -187,7 +194,92 @@ class _Facts:
             unconfirmed_cases=unconfirmed,
             orders=orders,
             position=position,
+            survey=survey,
+            review=_latest_reviews(conn, ids, end),
+            advocate=promoter | _referrers(conn, ids, end),
         )
+
+
+def _where(ids: NDArray[np.int64], found: NDArray[np.int64]) -> NDArray[np.intp]:
+    """Index in `ids` (ascending) of each of `found`; every one of them is in `ids`."""
+    return np.searchsorted(ids, found)
+
+
+def _latest_answers(
+    conn: Connection, ids: NDArray[np.int64], end: dt.datetime
+) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """Each customer's latest survey answer on a 0-10 scale (an NPS answer as given, a
+    CSAT answer 1-5 as 0, 2.5, … 10), and whether their latest NPS answer was 9 or 10."""
+    from keepwell.feedback.models import Feedback
+
+    survey = np.full(ids.shape[0], np.nan)
+    promoter = np.zeros(ids.shape[0], dtype=bool)
+    fb = db.table_of(Feedback)
+    rows = conn.execute(
+        sa.select(fb.c.customer_id, fb.c.kind, fb.c.score)
+        .where(fb.c.kind.in_(("nps", "csat")), fb.c.score.is_not(None), fb.c.answered_at < end)
+        .order_by(fb.c.customer_id, fb.c.answered_at, fb.c.id)
+    ).all()  # answers are far fewer than customers; the latest of each comes last
+    if not rows:
+        return survey, promoter
+    customer = np.array([r[0] for r in rows], dtype=np.int64)
+    is_nps = np.array([r[1] == "nps" for r in rows])
+    score = np.array([r[2] for r in rows], dtype=np.float64)
+    scaled = np.where(is_nps, score, (score - 1.0) * 2.5)
+    last = np.r_[customer[1:] != customer[:-1], True]
+    survey[_where(ids, customer[last])] = scaled[last]
+    nps_customer, nps_score = customer[is_nps], score[is_nps]
+    if nps_customer.shape[0]:
+        last_nps = np.r_[nps_customer[1:] != nps_customer[:-1], True]
+        latest = nps_customer[last_nps]
+        promoter[_where(ids, latest[nps_score[last_nps] >= 9])] = True
+    return survey, promoter
+
+
+def _latest_reviews(conn: Connection, ids: NDArray[np.int64], end: dt.datetime) -> FloatArray:
+    """The latest done account review of each customer, 0..1: the share of its checklist
+    answered yes (partly counts half), averaged with the share of agreed goals met."""
+    from keepwell.reviews.models import AccountReview
+
+    value = np.full(ids.shape[0], np.nan)
+    rv = db.table_of(AccountReview)
+    rows = conn.execute(
+        sa.select(rv.c.customer_id, rv.c.answered, rv.c.yes, rv.c.partly)
+        .add_columns(rv.c.goals_met, rv.c.goals_total)
+        .where(rv.c.status == "done", rv.c.completed_at < end)
+        .order_by(rv.c.customer_id, rv.c.completed_at, rv.c.id)
+    ).all()
+    if not rows:
+        return value
+    table = np.array([tuple(r) for r in rows], dtype=np.float64).reshape(len(rows), 6)
+    last = np.r_[table[1:, 0] != table[:-1, 0], True]
+    table = table[last]
+    answered, yes, partly, met, goals = table[:, 1:].T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        checklist = np.where(answered > 0, (yes + 0.5 * partly) / answered, np.nan)
+        goal_share = np.where(goals > 0, met / goals, np.nan)
+    both = np.where(
+        np.isnan(checklist),
+        goal_share,
+        np.where(np.isnan(goal_share), checklist, (checklist + goal_share) / 2.0),
+    )
+    value[_where(ids, table[:, 0].astype(np.int64))] = both
+    return value
+
+
+def _referrers(conn: Connection, ids: NDArray[np.int64], end: dt.datetime) -> NDArray[np.bool_]:
+    """Customers who had referred someone by `end`."""
+    from keepwell.referrals.models import Referral
+
+    found = np.zeros(ids.shape[0], dtype=bool)
+    ref = db.table_of(Referral)
+    referrers = conn.execute(
+        sa.select(ref.c.referrer_id).where(ref.c.linked_at < end).distinct()
+    ).scalars()
+    at = np.array(list(referrers), dtype=np.int64)
+    if at.shape[0]:
+        found[_where(ids, np.sort(at))] = True
+    return found
 
 
 def _days_between(dialect: str, moment: Any, end: dt.datetime) -> Any:
@@ -315,6 +407,8 @@ def _compute(
         overdue_promises=facts.overdue_promises,
         open_cases=facts.open_cases,
         unconfirmed_cases=facts.unconfirmed_cases,
+        survey=facts.survey,
+        review=facts.review,
         weights=weights,
     )
     stage = lifecycle_stage(
@@ -323,6 +417,7 @@ def _compute(
         days_since_last=days_since_last,
         usual_gap_days=gap,
         activity=activity,
+        advocate=facts.advocate,
     )
     explanation = _explain(
         purchase_days, gap, days_since_last, p_alive, activity, expected, value, risk, note

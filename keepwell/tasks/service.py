@@ -25,7 +25,7 @@ from keepwell.cases.models import Case
 from keepwell.customers.context import personal_context
 from keepwell.customers.models import Customer
 from keepwell.db import flush_or_conflict
-from keepwell.errors import InvalidInput, NotFound, check_choice, check_limit
+from keepwell.errors import InvalidInput, NotFound, check_choice, check_limit, check_offset
 from keepwell.tasks.models import STATUSES, Task
 from keepwell.touches import models as touches
 from keepwell.touches.service import MAX_SUMMARY, log_touch
@@ -244,11 +244,13 @@ class TaskFilter:
     kind: str | None = None
     due_on_or_before: date | None = None
     include_snoozed: bool = False
+    offset: int = 0  # rows skipped (pagination), at most MAX_OFFSET
     limit: int = 50
 
     def __post_init__(self) -> None:
         check_choice("status", self.status, STATUSES)
         check_limit(self.limit, MAX_LIMIT)
+        check_offset(self.offset)
 
     def query(self) -> sa.Select[Task]:
         q = sa.select(Task)
@@ -270,7 +272,7 @@ class TaskFilter:
                     Task.status != "open",
                 )
             )
-        return q.order_by(Task.due_on, Task.id).limit(self.limit)
+        return q.order_by(Task.due_on, Task.id).offset(self.offset).limit(self.limit)
 
 
 def list_tasks(session: Session, filters: TaskFilter) -> list[Task]:

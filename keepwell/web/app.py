@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from keepwell import __version__
-from keepwell.web import errors
+from keepwell.web import errors, pages
 from keepwell.web.deps import Runtime
 from keepwell.web.limits import BodyLimit
 
@@ -23,8 +23,15 @@ def create_app(engine: Engine, *, secure_cookies: bool = True) -> FastAPI:
     from keepwell.agenda.api import agenda
     from keepwell.cases.api import cases
     from keepwell.customers.api import customers
+    from keepwell.feedback.api import feedback, surveys
+    from keepwell.feedback.pages import public as survey_page
+    from keepwell.loyalty.api import loyalty
     from keepwell.orders.api import orders
+    from keepwell.outreach.api import links, outreach
+    from keepwell.playbooks.api import playbooks
     from keepwell.promises.api import promises
+    from keepwell.referrals.api import referrals
+    from keepwell.reviews.api import reviews
     from keepwell.tasks.api import tasks
     from keepwell.touches.api import interactions
 
@@ -37,7 +44,7 @@ def create_app(engine: Engine, *, secure_cookies: bool = True) -> FastAPI:
             'are `{"detail": [{"field": …, "reason": …}]}`.'
         ),
         openapi_url=f"{API}/openapi.json",
-        docs_url=f"{API}/docs",
+        docs_url=None,  # served below with Swagger UI from /static, not a CDN
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
@@ -46,4 +53,13 @@ def create_app(engine: Engine, *, secure_cookies: bool = True) -> FastAPI:
     errors.install(app)
     for part in (public, members, customers, orders, interactions, promises, cases, tasks, agenda):
         app.include_router(part, prefix=API)
+    for part in (surveys, feedback):
+        app.include_router(part, prefix=API)
+    for part in (playbooks, outreach):
+        app.include_router(part, prefix=API)
+    for part in (reviews, referrals, loyalty):  # goals, account reviews, referrals, loyalty
+        app.include_router(part, prefix=API)
+    app.include_router(links)  # /u/{token} (unsubscribe), /ics/{token}.ics: token-guarded
+    app.include_router(survey_page)  # GET/POST /s/{token}: the survey page, no account needed
+    pages.install(app)  # the HTML pages, /static, and the API's docs page (docs/web.md)
     return app

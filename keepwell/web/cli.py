@@ -1,4 +1,4 @@
-"""`keepwell serve`: the JSON API (and, later, the pages) over HTTP."""
+"""`keepwell serve`: the pages and the JSON API over HTTP."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ def serve(
     ] = True,
     log_level: Annotated[str, typer.Option("--log-level", help="Uvicorn's log level.")] = "info",
 ) -> None:
-    """Serve the JSON API at http://HOST:PORT/api/ (docs at /api/docs)."""
+    """Serve the desk's pages at http://HOST:PORT/ and the JSON API at /api/ (docs at
+    /api/docs)."""
     import uvicorn
 
     from keepwell.web.app import create_app
@@ -31,5 +32,14 @@ def serve(
     with errors():
         engine = ready_engine(database)
     app = create_app(engine, secure_cookies=secure_cookies)
-    err.print(f"Keepwell API on http://{host}:{port}/api/ (docs: /api/docs)", highlight=False)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+    err.print(
+        f"Keepwell on http://{host}:{port}/ (the JSON API: /api/, its docs: /api/docs)",
+        highlight=False,
+    )
+    from keepwell.playbooks.scheduler import Scheduler
+
+    scheduler = Scheduler(engine).start()  # the daily playbook run and the outbox, in-process
+    try:
+        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+    finally:
+        scheduler.stop()

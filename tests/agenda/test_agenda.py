@@ -108,6 +108,9 @@ def world(session: Session) -> tuple[TeamMember, TeamMember]:
         c.last_contact_at = NOW - timedelta(days=5)
     quiet_rich.last_contact_at = NOW - timedelta(days=200)
     session.flush()
+    from keepwell.reviews.service import start_review  # a key account's review, due today
+
+    start_review(session, case_customer)
     derived.refresh(session.connection())
     session.expire_all()
     return ana, ben
@@ -124,6 +127,7 @@ def test_agenda_lists_every_kind_in_order_with_reasons(engine: Engine) -> None:
         "case",
         "case",
         "task",
+        "review",
         "quiet",
         "special_date",
     ]

@@ -27,11 +27,12 @@ READS = {"GET", "HEAD"}
 
 
 def routes(desk: Desk) -> list[tuple[str, str]]:
-    """(method, path) of every route, those of included routers too."""
+    """(method, path) of every API route, those of included routers too (the HTML pages
+    redirect to the sign-in page instead: tests/web/test_pages.py checks them)."""
     found = []
     for route in iter_route_contexts(desk.app.routes):
         for method in sorted(route.methods or ()):
-            if method != "HEAD" and route.path is not None:
+            if method != "HEAD" and route.path is not None and route.path.startswith("/api/"):
                 found.append((method, route.path))
     return found
 

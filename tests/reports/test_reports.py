@@ -115,8 +115,8 @@ def test_reports_refuse_what_they_cannot_do(sqlite_engine: Engine, tmp_path: Pat
     url = sqlite_engine.url.render_as_string()
     code, _, err = run("report", "rfm", "-d", url)
     assert code == 1 and "run `keepwell score` first" in err
-    code, _, err = run("report", "nps", "-d", url)
-    assert code == 1 and "unknown report 'nps'" in err
+    code, _, err = run("report", "churn", "-d", url)
+    assert code == 1 and "unknown report 'churn'" in err
     code, _, err = run("report", "retention", "-d", url, "--chart", str(tmp_path / "x.gif"))
     assert code == 1 and ".png or .svg" in err
 

@@ -57,7 +57,18 @@ def test_health_weights_and_missing_components() -> None:
     with pytest.raises(InvalidInput, match="NAME=NUMBER"):
         HealthWeights.parse("mood=3")
     with pytest.raises(InvalidInput, match="positive"):
-        HealthWeights.parse("activity=0,contact=0,promises=0,cases=0,survey=0")
+        HealthWeights.parse("activity=0,contact=0,promises=0,cases=0,survey=0,review=0")
+
+
+def test_health_counts_the_latest_survey_and_review_where_there_is_one() -> None:
+    healthy = dict(
+        activity=[1.0, 1.0, 1.0], days_since_contact=[0, 0, 0], cadence_days=[30, 30, 30],
+        overdue_promises=[0, 0, 0], open_cases=[0, 0, 0], unconfirmed_cases=[0, 0, 0],
+    )  # fmt: skip
+    got = health_score(survey=[10.0, 0.0, np.nan], review=[1.0, 0.0, 0.5], **healthy)  # type: ignore[arg-type]
+    # all good: 100; an NPS 0 and a review with nothing yes: 90 of 110; no survey and a
+    # half-good review: (90 + 5) of 100
+    assert got.tolist() == [100, 82, 95]
 
 
 def test_lifecycle_rules_in_order() -> None:

@@ -1,0 +1,322 @@
+"""/api/surveys (send a survey: its link) and /api/feedback (answers by hand, our own
+scorecard, the list, telling the customer; actions that close many loops at once)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import Query, Request, Response
+from pydantic import BaseModel, Field
+
+from keepwell import clock
+from keepwell.feedback import service
+from keepwell.feedback.models import Feedback, FeedbackAction, SurveyInvitation
+from keepwell.web.deps import (
+    CurrentActor,
+    DbSession,
+    IfMatch,
+    acting_member,
+    check_version,
+    customer_by_id,
+    etag,
+    for_update,
+    router,
+)
+from keepwell.web.schemas import Id, Input, Moment, Output, text
+
+Channel = Literal["call", "email", "meeting", "chat", "note", "social", "letter", "gift"]
+SurveyKind = Literal["nps", "csat", "scorecard"]
+Kind = Literal["nps", "csat", "scorecard", "relationship"]
+Score = Annotated[int, Field(ge=0, le=10)]
+Rating = Annotated[int, Field(ge=1, le=5)]
+Verbatim = Annotated[str, text(service.MAX_VERBATIM)]
+Note = Annotated[str, text(service.MAX_NOTE)]
+FeedbackIds = Annotated[list[Id], Field(max_length=service.MAX_LINKED)]
+
+
+class SurveyCreate(Input):
+    customer_id: Id
+    kind: SurveyKind
+    case_id: Id | None = None  # what a CSAT asks about
+    order_id: Id | None = None
+    expires_days: Annotated[int, Field(ge=1, le=service.MAX_EXPIRES_DAYS)] = (
+        service.DEFAULT_EXPIRES_DAYS
+    )
+
+
+class SurveyPublic(Output):
+    id: int
+    customer_id: int
+    kind: str
+    case_id: int | None
+    order_id: int | None
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    sent_by_id: int | None
+    status: str = ""  # open, answered or expired
+
+
+class SurveySent(SurveyPublic):
+    url: str  # the link to send: shown once, here
+
+
+class FeedbackCreate(Input):
+    """A survey answer given by phone or in person (kind nps, csat, scorecard), or our
+    own rating of the relationship (kind relationship: ratings of our categories)."""
+
+    customer_id: Id
+    kind: Kind
+    score: Score | None = None  # nps 0-10, csat 1-5
+    ratings: dict[Annotated[str, text(40)], Rating] | None = None  # scorecards: category -> 1-5
+    verbatim: Verbatim = ""  # their words (relationship: our note)
+    answered_at: Moment | None = None  # default: now
+    invitation_id: Id | None = None  # the survey this answers (its link is then used)
+    case_id: Id | None = None
+
+
+class FeedbackPublic(BaseModel):
+    id: int
+    customer_id: int
+    customer: str
+    owner: str | None
+    kind: str
+    score: int | None
+    ratings: dict[str, int] | None
+    verbatim: str
+    answered_at: datetime
+    source: str
+    invitation_id: int | None
+    recorded_by: str | None
+    case_id: int | None
+    order_id: int | None
+    loop: str  # open until the customer was told what we did
+    told_at: datetime | None
+    told_channel: str | None
+    told_note: str
+    told_by: str | None
+    action_ids: list[int]
+    version: int
+
+
+class ActionPublic(BaseModel):
+    id: int
+    what: str
+    member_id: int | None
+    created_at: datetime
+    done_at: datetime | None
+    feedback_ids: list[int]
+    version: int
+
+
+class FeedbackDetail(BaseModel):
+    feedback: FeedbackPublic
+    actions: list[ActionPublic]
+
+
+class TellInput(Input):
+    note: Annotated[str, text(service.MAX_NOTE, min_length=1)]  # what they were told
+    channel: Channel = "email"
+    at: Moment | None = None  # default: now
+
+
+class ActionCreate(Input):
+    what: Annotated[str, text(service.MAX_WHAT, min_length=1)]
+    feedback_ids: FeedbackIds = Field(default_factory=list)
+
+
+class LinkInput(Input):
+    feedback_ids: Annotated[list[Id], Field(min_length=1, max_length=service.MAX_LINKED)]
+
+
+class CloseInput(Input):
+    note: Note = ""  # added to what each customer is told
+    channel: Channel = "email"
+
+
+class Closed(BaseModel):
+    action: ActionPublic
+    told_feedback_ids: list[int]  # loops this closed
+    customers_told: int  # one interaction logged for each
+    already_told: int
+
+
+surveys = router("surveys")
+feedback = router("feedback")
+
+
+def _survey(invitation: SurveyInvitation) -> SurveyPublic:
+    found = SurveyPublic.model_validate(invitation)
+    if invitation.used_at is not None:
+        found.status = "answered"
+    else:
+        found.status = "expired" if clock.now() >= invitation.expires_at else "open"
+    return found
+
+
+def _feedback(
+    session: DbSession, item: Feedback, response: Response | None = None
+) -> FeedbackPublic:
+    if response is not None:
+        response.headers["ETag"] = etag(item.version)
+    return FeedbackPublic.model_validate(service.describe(session, [item])[0])
+
+
+def _action(session: DbSession, action: FeedbackAction) -> ActionPublic:
+    return ActionPublic(
+        id=action.id,
+        what=action.what,
+        member_id=action.member_id,
+        created_at=action.created_at,
+        done_at=action.done_at,
+        feedback_ids=service.linked_ids(session, action.id),
+        version=action.version,
+    )
+
+
+@surveys.post("/surveys", response_model=SurveySent, status_code=201)
+def send_survey(data: SurveyCreate, session: DbSession, actor: CurrentActor) -> SurveySent:
+    """Make a survey for a customer: the answer is the link to send them (shown once)."""
+    invitation, url = service.invite(
+        session,
+        customer_by_id(session, data.customer_id),
+        data.kind,
+        case_id=data.case_id,
+        order_id=data.order_id,
+        expires_days=data.expires_days,
+        member=acting_member(session, actor),
+    )
+    return SurveySent(**_survey(invitation).model_dump(), url=url)
+
+
+@surveys.get("/surveys/{survey_id}", response_model=SurveyPublic)
+def get_survey(survey_id: Id, session: DbSession) -> SurveyPublic:
+    """A survey sent: open, answered or expired (its link is not shown again)."""
+    return _survey(service.get_invitation(session, survey_id))
+
+
+@feedback.get("/feedback", response_model=list[FeedbackPublic])
+def list_feedback(
+    session: DbSession,
+    kind: Kind | None = None,
+    min_score: Annotated[Score | None, Query(description="Score at least (NPS, CSAT).")] = None,
+    max_score: Annotated[Score | None, Query(description="Score at most (NPS, CSAT).")] = None,
+    customer: Id | None = None,
+    owner: Annotated[Id | None, Query(description="Member id of the customers' owner.")] = None,
+    loop: Annotated[
+        Literal["open", "closed"] | None, Query(description="Loop still open, or closed.")
+    ] = None,
+    since: Annotated[Moment | None, Query(description="Answered at or after.")] = None,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 50,
+) -> list[FeedbackPublic]:
+    """Feedback, newest first."""
+    filters = service.FeedbackFilter(
+        kind=kind,
+        min_score=min_score,
+        max_score=max_score,
+        customer_id=customer,
+        owner_id=owner,
+        loop=loop,
+        since=since,
+        limit=limit,
+    )
+    items = service.list_feedback(session, filters)
+    return [FeedbackPublic.model_validate(row) for row in service.describe(session, items)]
+
+
+@feedback.post("/feedback", response_model=FeedbackPublic, status_code=201)
+def record_feedback(
+    data: FeedbackCreate, session: DbSession, actor: CurrentActor, response: Response
+) -> FeedbackPublic:
+    """Record an answer given by phone or in person (a detractor's opens a task for the
+    owner), or, with kind `relationship`, our own rating of the relationship."""
+    item = service.record_feedback(
+        session,
+        customer_by_id(session, data.customer_id),
+        data.kind,
+        score=data.score,
+        ratings=data.ratings,
+        verbatim=data.verbatim,
+        member=acting_member(session, actor),
+        answered_at=data.answered_at,
+        invitation_id=data.invitation_id,
+        case_id=data.case_id,
+    )
+    return _feedback(session, item, response)
+
+
+@feedback.post("/feedback/actions", response_model=ActionPublic, status_code=201)
+def add_action(data: ActionCreate, session: DbSession, actor: CurrentActor) -> ActionPublic:
+    """Record what we do about some feedback, linked to it."""
+    items = service.feedback_by_ids(session, data.feedback_ids)
+    action = service.add_action(session, data.what, items, member=acting_member(session, actor))
+    return _action(session, action)
+
+
+@feedback.get("/feedback/actions/{action_id}", response_model=ActionPublic)
+def get_action(action_id: Id, session: DbSession) -> ActionPublic:
+    """An action and the feedback it answers."""
+    return _action(session, service.get_action(session, action_id))
+
+
+@feedback.post("/feedback/actions/{action_id}/links", response_model=ActionPublic)
+def link_feedback(action_id: Id, data: LinkInput, session: DbSession) -> ActionPublic:
+    """Link more feedback to an action (ones linked already stay as they are)."""
+    action = for_update(session, FeedbackAction, action_id, "feedback action")
+    service.link(session, action, service.feedback_by_ids(session, data.feedback_ids))
+    return _action(session, action)
+
+
+@feedback.post("/feedback/actions/{action_id}/close", response_model=Closed)
+def close_action(
+    action_id: Id,
+    session: DbSession,
+    actor: CurrentActor,
+    data: CloseInput | None = None,
+) -> Closed:
+    """The action is done: every customer whose linked feedback is open is told (one
+    interaction each, on their timeline) and each of those loops closes."""
+    data = data or CloseInput()
+    action = for_update(session, FeedbackAction, action_id, "feedback action")
+    done = service.close_action(
+        session, action, note=data.note, channel=data.channel, member=acting_member(session, actor)
+    )
+    return Closed(
+        action=_action(session, action),
+        told_feedback_ids=[f.id for f in done.told],
+        customers_told=done.customers,
+        already_told=done.already,
+    )
+
+
+@feedback.get("/feedback/{feedback_id}", response_model=FeedbackDetail)
+def get_feedback(feedback_id: Id, session: DbSession, response: Response) -> FeedbackDetail:
+    """One piece of feedback and the actions linked to it; the ETag is its version."""
+    item = service.get_feedback(session, feedback_id)
+    actions = [_action(session, a) for a in service.actions_of(session, item.id)]
+    return FeedbackDetail(feedback=_feedback(session, item, response), actions=actions)
+
+
+@feedback.post("/feedback/{feedback_id}/tell", response_model=FeedbackPublic)
+def tell(
+    feedback_id: Id,
+    data: TellInput,
+    request: Request,
+    session: DbSession,
+    actor: CurrentActor,
+    response: Response,
+    if_match: IfMatch = None,
+) -> FeedbackPublic:
+    """The customer was told what we did: the loop closes (logged as an interaction)."""
+    item = for_update(session, Feedback, feedback_id, "feedback")
+    check_version(request, "feedback", item.version, if_match)
+    service.tell(
+        session,
+        item,
+        note=data.note,
+        channel=data.channel,
+        member=acting_member(session, actor),
+        at=data.at,
+    )
+    return _feedback(session, item, response)

@@ -1,0 +1,1 @@
+"""Loyalty points and tiers from purchases."""

@@ -1,0 +1,254 @@
+"""/api/outreach: the outbox, drafts and notes, resources, calendar feeds; and the two
+public routes a customer's or a calendar app's link opens: /u/{token} (unsubscribe) and
+/ics/{token}.ics (a member's calendar)."""
+
+from __future__ import annotations
+
+import html
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field
+
+from keepwell import clock
+from keepwell.errors import InvalidInput, NotFound
+from keepwell.outreach import calendar, mail, service
+from keepwell.web.deps import (
+    CurrentActor,
+    DbSession,
+    RetryingRoute,
+    acting_member,
+    admin,
+    customer_by_id,
+    router,
+    runtime,
+)
+from keepwell.web.schemas import Day, Id, Input, Output, text
+
+outreach = router("outreach")
+Status = Literal["queued", "sent", "failed", "cancelled"]
+
+
+class MessagePublic(Output):
+    id: int
+    customer_id: int
+    member_id: int | None
+    playbook_id: int | None
+    category: str
+    template: str
+    to_address: str
+    subject: str
+    body: str
+    status: str
+    queued_at: datetime
+    next_attempt_at: datetime | None
+    attempts: int
+    last_error: str
+    sent_at: datetime | None
+
+
+class DraftInput(Input):
+    customer_id: Id | None = None
+    segment: Annotated[str, text(100, min_length=1)] | None = None
+    start: Day
+    end: Day
+
+
+class DraftPublic(BaseModel):
+    customer_id: int
+    customer: str
+    subject: str
+    body: str
+    items: int
+
+
+class NoteInput(Input):
+    customer_id: Id
+    subject: Annotated[str, text(300, min_length=1)]
+    body: Annotated[str, text(20_000, min_length=1)]
+
+
+class NoteResult(BaseModel):
+    queued: bool
+    refused: str
+    message_id: int | None
+
+
+class ResourceInput(Input):
+    title: Annotated[str, text(300, min_length=1)]
+    url: Annotated[str, text(2000, min_length=1)]
+    topics: Annotated[list[Annotated[str, text(50)]], Field(max_length=20)] = Field(
+        default_factory=list
+    )
+    kind: Literal["article", "guide", "product_update"] = "article"
+    product: Annotated[str, text(300)] | None = None
+    published_on: Day | None = None
+
+
+class ResourcePublic(Output):
+    id: int
+    kind: str
+    title: str
+    url: str
+    topics: list[str]
+    product: str | None
+    published_on: date
+
+
+class PassedOn(BaseModel):
+    matched: int
+    emailed: int
+    tasks: int
+
+
+class FeedUrl(BaseModel):
+    url: str
+
+
+@outreach.get("/outreach/messages", response_model=list[MessagePublic])
+def list_messages(
+    session: DbSession,
+    status: Status | None = None,
+    customer: Id | None = None,
+    limit: Annotated[int, Query(ge=1, le=mail.MAX_LIMIT)] = 50,
+) -> list[MessagePublic]:
+    """The outbox, newest first (`status=failed`: what could not be sent, and why)."""
+    filters = mail.MessageFilter(status=status, customer_id=customer, limit=limit)
+    return [MessagePublic.model_validate(m) for m in mail.list_messages(session, filters)]
+
+
+@outreach.post("/outreach/messages/{message_id}/retry", response_model=MessagePublic)
+def retry_message(message_id: Id, session: DbSession) -> MessagePublic:
+    """Send a failed message again at the next delivery."""
+    return MessagePublic.model_validate(mail.retry(session, message_id))
+
+
+@outreach.post("/outreach/drafts", response_model=list[DraftPublic])
+def drafts(data: DraftInput, session: DbSession) -> list[DraftPublic]:
+    """'What we did for you' drafts for a customer or a segment, to edit and send."""
+    if (data.customer_id is None) == (data.segment is None):
+        raise InvalidInput("customer_id", "give a customer_id or a segment")
+    if data.customer_id is not None:
+        found = [
+            service.draft_for(
+                session, customer_by_id(session, data.customer_id), data.start, data.end
+            )
+        ]
+    else:
+        assert data.segment is not None
+        found = service.drafts_for_segment(session, data.segment, data.start, data.end)
+    return [DraftPublic(**d.__dict__) for d in found]
+
+
+@outreach.post("/outreach/notes", response_model=NoteResult, status_code=201)
+def send_note(data: NoteInput, session: DbSession, actor: CurrentActor) -> NoteResult:
+    """Send a note a person wrote or edited, through the outbox and within the budget."""
+    queued = service.send_note(
+        session,
+        customer_by_id(session, data.customer_id),
+        subject=data.subject,
+        body=data.body,
+        member=acting_member(session, actor),
+    )
+    return NoteResult(queued=queued.queued, refused=queued.refused, message_id=queued.message_id)
+
+
+@outreach.get("/outreach/resources", response_model=list[ResourcePublic])
+def list_resources(session: DbSession) -> list[ResourcePublic]:
+    """Resources to pass on, newest first."""
+    return [ResourcePublic.model_validate(r) for r in service.list_resources(session)]
+
+
+@outreach.post(
+    "/outreach/resources",
+    response_model=ResourcePublic,
+    status_code=201,
+    dependencies=[Depends(admin)],
+)
+def add_resource(data: ResourceInput, session: DbSession) -> ResourcePublic:
+    """Add a resource (admins)."""
+    found = service.add_resource(session, **data.model_dump())
+    return ResourcePublic.model_validate(found)
+
+
+@outreach.post("/outreach/resources/{resource_id}/pass-on", response_model=PassedOn)
+def pass_on(resource_id: Id, session: DbSession) -> PassedOn:
+    """E-mail it to the customers it concerns who may get it; a task for the others' owners."""
+    done = service.pass_on(session, service.get_resource(session, resource_id))
+    return PassedOn(matched=done.matched, emailed=done.emailed, tasks=done.tasks)
+
+
+@outreach.post("/outreach/calendar", response_model=FeedUrl, status_code=201)
+def new_calendar_feed(session: DbSession, actor: CurrentActor) -> FeedUrl:
+    """A new private calendar URL for the member asking (older ones stop working)."""
+    token = calendar.new_feed(session, acting_member(session, actor))
+    return FeedUrl(url=f"{mail.base_url(session)}/ics/{token}.ics")
+
+
+@outreach.delete("/outreach/calendar", status_code=204)
+def revoke_calendar_feed(session: DbSession, actor: CurrentActor) -> None:
+    """Stop the asking member's calendar feed."""
+    calendar.revoke_feeds(session, acting_member(session, actor))
+
+
+# --- public: links opened without an account ---------------------------------------------
+
+# Pages a link opens, not the JSON API: left out of its OpenAPI description.
+links = APIRouter(tags=["links"], route_class=RetryingRoute, include_in_schema=False)
+
+_PAGE = (
+    "<!doctype html><html lang='en'><meta charset='utf-8'><title>{title}</title>"
+    "<body style='font-family:sans-serif;max-width:36em;margin:3em auto'>{body}</body></html>"
+)
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(_PAGE.format(title=html.escape(title), body=body), status_code=status)
+
+
+@links.get("/u/{token}", response_class=HTMLResponse)
+def unsubscribe_page(token: Annotated[str, text(100)], request: Request) -> HTMLResponse:
+    """Asks to confirm the unsubscribe (a link scanner's GET changes nothing)."""
+    with runtime(request).reader() as session:
+        try:
+            mail.customer_for_token(session, token)
+        except InvalidInput:
+            return _page("Not a valid link", "<p>This unsubscribe link is not valid.</p>", 400)
+    action = html.escape(f"/u/{token}")
+    return _page(
+        "Unsubscribe",
+        f"<p>Stop automatic e-mails from us?</p><form method='post' action='{action}'>"
+        "<button type='submit'>Unsubscribe</button></form>",
+    )
+
+
+@links.post("/u/{token}", response_class=HTMLResponse)
+def unsubscribe(token: Annotated[str, text(100)], request: Request) -> HTMLResponse:
+    """Record the opt-out (also RFC 8058 one-click); a forged token writes nothing."""
+    with runtime(request).writer() as session, session.begin():
+        try:
+            mail.unsubscribe(session, token)
+        except InvalidInput:
+            return _page("Not a valid link", "<p>This unsubscribe link is not valid.</p>", 400)
+    return _page("Unsubscribed", "<p>Done: you will get no more automatic e-mails from us.</p>")
+
+
+@links.get("/ics/{token}.ics")
+def calendar_feed(token: Annotated[str, text(100)], request: Request) -> Response:
+    """A member's calendar (the URL's secret is the only key)."""
+    with runtime(request).reader() as session:
+        try:
+            member = calendar.member_for_token(session, token)
+        except NotFound:
+            return Response("no such calendar\n", status_code=404, media_type="text/plain")
+        body = calendar.render(session, member)
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "Cache-Control": "private, max-age=300",
+            "X-Generated-At": clock.now().isoformat(),
+        },
+    )

@@ -1,0 +1,1 @@
+"""Playbooks: declarative follow-up rules (trigger, condition, action) run every day."""

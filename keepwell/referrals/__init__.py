@@ -1,0 +1,1 @@
+"""Referral codes, who referred whom, and their rewards."""

@@ -1,0 +1,1 @@
+"""Agreed goals and periodic account reviews."""

@@ -1,0 +1,437 @@
+"""/api/goals, /api/reviews, /api/review-questions, /api/review-settings.
+
+Readers read; members and admins make goals and do reviews; admins manage the review
+questions and settings. Every change is in the audit trail."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import Query, Request, Response
+from pydantic import BaseModel, Field
+
+from keepwell import clock
+from keepwell.reviews import goals as goal_service
+from keepwell.reviews import service
+from keepwell.reviews.models import AccountReview, Goal
+from keepwell.web.deps import (
+    AdminActor,
+    CurrentActor,
+    DbSession,
+    IfMatch,
+    acting_member,
+    check_version,
+    customer_by_id,
+    etag,
+    for_update,
+    member_by_id,
+    member_by_ref,
+    router,
+)
+from keepwell.web.schemas import Day, Id, Input, Long, Output, text
+
+GoalStatus = Literal["open", "met", "missed", "dropped"]
+ReviewStatus = Literal["due", "done", "cancelled"]
+Answer = Literal["yes", "no", "partly"]
+What = Annotated[str, text(goal_service.MAX_WHAT, min_length=1)]
+QuestionText = Annotated[str, text(service.MAX_QUESTION, min_length=1)]
+
+
+class GoalPublic(Output):
+    id: int
+    customer_id: int
+    member_id: int | None
+    what: str
+    agreed_on: date
+    target_on: date | None
+    status: str
+    closed_on: date | None
+    notes: str
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class GoalCreate(Input):
+    customer_id: Id
+    what: What
+    target_on: Day | None = None
+    notes: Long = ""
+    agreed_on: Day | None = None  # default: today
+
+
+class GoalUpdate(Input):
+    """Only the fields sent change; `target_on: null` removes the target date."""
+
+    what: What | None = None
+    target_on: Day | None = None
+    notes: Long | None = None
+    status: GoalStatus | None = None
+    version: Id | None = None
+
+
+class ReviewPublic(Output):
+    id: int
+    customer_id: int
+    member_id: int | None
+    kind: str
+    due_on: date
+    status: str
+    completed_at: datetime | None
+    completed_by_id: int | None
+    note: str
+    answered: int
+    yes: int
+    partly: int
+    goals_met: int
+    goals_total: int
+    version: int
+
+
+class ChecklistItemPublic(BaseModel):
+    question: str
+    text: str
+    hint: str
+    suggested: str | None
+    answer: str | None
+    note: str
+    answered_at: datetime | None
+    answered_by_id: int | None
+
+
+class ChecklistGoal(BaseModel):
+    id: int
+    what: str
+    target_on: date | None
+    status: str
+    closed_on: date | None
+    notes: str
+
+
+class ChecklistPublic(BaseModel):
+    review: ReviewPublic
+    customer: str
+    items: list[ChecklistItemPublic]
+    goals: list[ChecklistGoal]
+
+
+class ReviewStart(Input):
+    customer_id: Id
+    due_on: Day | None = None  # default: today
+    member_id: Id | None = None  # who does it; default: the owner
+
+
+class AnswerInput(Input):
+    question: Annotated[str, text(40, min_length=1)]
+    answer: Answer
+    note: Long = ""
+
+
+class AnswersInput(Input):
+    answers: Annotated[list[AnswerInput], Field(min_length=1, max_length=100)]
+
+
+class CompleteInput(Input):
+    answers: Annotated[list[AnswerInput], Field(default_factory=list, max_length=100)]
+    note: Long = ""
+
+
+class CancelInput(Input):
+    note: Long = ""
+
+
+class CompletedPublic(BaseModel):
+    review: ReviewPublic
+    next_review: ReviewPublic | None
+
+
+class QuestionPublic(Output):
+    id: int
+    text: str
+    active: bool
+    position: int
+
+
+class QuestionCreate(Input):
+    text: QuestionText
+    position: Annotated[int, Field(ge=0, le=10_000)] | None = None
+
+
+class QuestionUpdate(Input):
+    text: QuestionText | None = None
+    active: bool | None = None
+    position: Annotated[int, Field(ge=0, le=10_000)] | None = None
+
+
+class ReviewSettings(Input):
+    interval_days: Annotated[int, Field(ge=1, le=service.MAX_INTERVAL_DAYS)] | None = None
+    key_segments: (
+        Annotated[list[Annotated[str, text(100, min_length=1)]], Field(max_length=100)] | None
+    ) = None
+    min_revenue_minor: Annotated[int, Field(ge=0, le=10**15)] | None = None
+
+
+class ReviewSettingsPublic(BaseModel):
+    interval_days: int
+    key_segments: list[str]
+    min_revenue_minor: int | None
+
+
+class SchedulePublic(BaseModel):
+    scheduled: int
+    reassigned: int
+    cancelled: int
+
+
+reviews = router("reviews")
+
+
+# --- goals --------------------------------------------------------------------------
+
+
+def _goal(goal: Goal, response: Response) -> GoalPublic:
+    response.headers["ETag"] = etag(goal.version)
+    return GoalPublic.model_validate(goal)
+
+
+@reviews.get("/goals", response_model=list[GoalPublic])
+def list_goals(
+    session: DbSession,
+    customer: Id | None = None,
+    status: GoalStatus | None = None,
+    member: Annotated[Id | None, Query(description="Member id of who agreed them.")] = None,
+    target_before: Annotated[Day | None, Query(description="Target date before this day.")] = None,
+    limit: Annotated[int, Query(ge=1, le=goal_service.MAX_LIMIT)] = 50,
+) -> list[GoalPublic]:
+    """Goals agreed with customers, by target date (undated last)."""
+    filters = goal_service.GoalFilter(
+        customer_id=customer, status=status, member_id=member, target_before=target_before,
+        limit=limit,
+    )  # fmt: skip
+    return [GoalPublic.model_validate(g) for g in goal_service.list_goals(session, filters)]
+
+
+@reviews.post("/goals", response_model=GoalPublic, status_code=201)
+def add_goal(
+    data: GoalCreate, session: DbSession, actor: CurrentActor, response: Response
+) -> GoalPublic:
+    """Record a goal agreed with a customer (by you)."""
+    goal = goal_service.add_goal(
+        session,
+        customer_by_id(session, data.customer_id),
+        what=data.what,
+        target_on=data.target_on,
+        notes=data.notes,
+        member=acting_member(session, actor),
+        agreed_on=data.agreed_on,
+    )
+    return _goal(goal, response)
+
+
+@reviews.get("/goals/{goal_id}", response_model=GoalPublic)
+def get_goal(goal_id: Id, session: DbSession, response: Response) -> GoalPublic:
+    """One goal; the ETag is its version."""
+    return _goal(goal_service.get_goal(session, goal_id), response)
+
+
+@reviews.patch("/goals/{goal_id}", response_model=GoalPublic)
+def update_goal(
+    goal_id: Id,
+    data: GoalUpdate,
+    request: Request,
+    session: DbSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> GoalPublic:
+    """Change a goal: what, target date (null: none), notes, status (met, missed,
+    dropped or open again)."""
+    goal = for_update(session, Goal, goal_id, "goal")
+    check_version(request, "goal", goal.version, if_match, data.version)
+    sent = data.model_fields_set
+    goal_service.update_goal(
+        session,
+        goal,
+        what=data.what,
+        target_on=data.target_on if "target_on" in sent else goal_service.UNSET,
+        notes=data.notes,
+        status=data.status,
+    )
+    return _goal(goal, response)
+
+
+@reviews.delete("/goals/{goal_id}", status_code=204)
+def delete_goal(goal_id: Id, session: DbSession) -> Response:
+    """Forget a goal entered by mistake (one given up on is `dropped` instead)."""
+    goal_service.delete_goal(session, for_update(session, Goal, goal_id, "goal"))
+    return Response(status_code=204)
+
+
+# --- reviews ------------------------------------------------------------------------
+
+
+def _load(
+    request: Request, session: DbSession, review_id: int, if_match: str | None
+) -> AccountReview:
+    review = for_update(session, AccountReview, review_id, "account review")
+    check_version(request, "account review", review.version, if_match)
+    return review
+
+
+def _checklist(session: DbSession, review: AccountReview, response: Response) -> ChecklistPublic:
+    response.headers["ETag"] = etag(review.version)
+    return ChecklistPublic.model_validate(service.checklist(session, review).to_dict())
+
+
+def _answers(items: list[AnswerInput]) -> list[service.AnswerIn]:
+    return [service.AnswerIn(a.question, a.answer, a.note) for a in items]
+
+
+@reviews.get("/reviews", response_model=list[ReviewPublic])
+def list_reviews(
+    session: DbSession,
+    status: ReviewStatus | None = None,
+    owner: Annotated[
+        str | None, Query(max_length=320, description="Who does them: member id or e-mail.")
+    ] = None,
+    customer: Id | None = None,
+    due_by: Annotated[Day | None, Query(description="Due on or before this day.")] = None,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 50,
+) -> list[ReviewPublic]:
+    """Account reviews, soonest due first."""
+    member = member_by_ref(session, owner, "owner")
+    filters = service.ReviewFilter(
+        status=status, member_id=member.id if member else None, customer_id=customer,
+        due_by=due_by, limit=limit,
+    )  # fmt: skip
+    return [ReviewPublic.model_validate(r) for r in service.list_reviews(session, filters)]
+
+
+@reviews.post("/reviews", response_model=ChecklistPublic, status_code=201)
+def start_review(data: ReviewStart, session: DbSession, response: Response) -> ChecklistPublic:
+    """Start a review of any customer now (or due on a day): its checklist."""
+    review = service.start_review(
+        session,
+        customer_by_id(session, data.customer_id),
+        member=member_by_id(session, data.member_id, "member_id"),
+        due_on=data.due_on,
+    )
+    return _checklist(session, review, response)
+
+
+@reviews.post("/reviews/schedule", response_model=SchedulePublic)
+def schedule(session: DbSession, _: AdminActor) -> SchedulePublic:
+    """Give every key account a due review (admins; the nightly scoring does it too)."""
+    run = service.schedule_reviews(session.connection(), clock.today())
+    return SchedulePublic(
+        scheduled=run.scheduled, reassigned=run.reassigned, cancelled=run.cancelled
+    )
+
+
+@reviews.get("/reviews/{review_id}", response_model=ChecklistPublic)
+def get_review(review_id: Id, session: DbSession, response: Response) -> ChecklistPublic:
+    """The review's checklist: each question with what the records say (hint), the answer
+    they suggest, and the answer given; the customer's goals."""
+    return _checklist(session, service.get_review(session, review_id), response)
+
+
+@reviews.post("/reviews/{review_id}/answers", response_model=ChecklistPublic)
+def answer_review(
+    review_id: Id,
+    data: AnswersInput,
+    request: Request,
+    session: DbSession,
+    actor: CurrentActor,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ChecklistPublic:
+    """Answer checklist questions (yes, no or partly, with a note); all or none."""
+    review = _load(request, session, review_id, if_match)
+    service.answer_review(
+        session, review, _answers(data.answers), member=acting_member(session, actor)
+    )
+    return _checklist(session, review, response)
+
+
+@reviews.post("/reviews/{review_id}/complete", response_model=CompletedPublic)
+def complete_review(
+    review_id: Id,
+    request: Request,
+    session: DbSession,
+    actor: CurrentActor,
+    data: CompleteInput | None = None,
+    if_match: IfMatch = None,
+) -> CompletedPublic:
+    """Finish the review (with any last answers): every question must be answered. A key
+    account's next review is scheduled."""
+    data = data or CompleteInput(answers=[])
+    review = _load(request, session, review_id, if_match)
+    done, following = service.complete_review(
+        session, review, member=acting_member(session, actor), note=data.note,
+        answers=_answers(data.answers),
+    )  # fmt: skip
+    return CompletedPublic(
+        review=ReviewPublic.model_validate(done),
+        next_review=ReviewPublic.model_validate(following) if following else None,
+    )
+
+
+@reviews.post("/reviews/{review_id}/cancel", response_model=ReviewPublic)
+def cancel_review(
+    review_id: Id,
+    request: Request,
+    session: DbSession,
+    data: CancelInput | None = None,
+    if_match: IfMatch = None,
+) -> ReviewPublic:
+    """Drop a due review."""
+    data = data or CancelInput()
+    review = _load(request, session, review_id, if_match)
+    return ReviewPublic.model_validate(service.cancel_review(session, review, note=data.note))
+
+
+# --- questions and settings (admins) ------------------------------------------------
+
+
+@reviews.get("/review-questions", response_model=list[QuestionPublic])
+def list_questions(session: DbSession) -> list[QuestionPublic]:
+    """The admin's own checklist questions (inactive ones too), in checklist order."""
+    return [QuestionPublic.model_validate(q) for q in service.list_questions(session)]
+
+
+@reviews.post("/review-questions", response_model=QuestionPublic, status_code=201)
+def add_question(data: QuestionCreate, session: DbSession, _: AdminActor) -> QuestionPublic:
+    """Add a question to every due review's checklist (admins)."""
+    return QuestionPublic.model_validate(
+        service.add_question(session, data.text, position=data.position)
+    )
+
+
+@reviews.patch("/review-questions/{question_id}", response_model=QuestionPublic)
+def update_question(
+    question_id: Id, data: QuestionUpdate, session: DbSession, _: AdminActor
+) -> QuestionPublic:
+    """Reword, reorder, or (de)activate a question (admins)."""
+    question = service.update_question(
+        session, question_id, text=data.text, active=data.active, position=data.position
+    )
+    return QuestionPublic.model_validate(question)
+
+
+@reviews.get("/review-settings", response_model=ReviewSettingsPublic)
+def get_settings(session: DbSession) -> ReviewSettingsPublic:
+    """Who is a key account, and days between their reviews."""
+    return ReviewSettingsPublic.model_validate(service.review_config(session).to_dict())
+
+
+@reviews.put("/review-settings", response_model=ReviewSettingsPublic)
+def put_settings(data: ReviewSettings, session: DbSession, _: AdminActor) -> ReviewSettingsPublic:
+    """Change the review settings (admins); what is not sent stays, `min_revenue_minor:
+    null` removes the revenue rule."""
+    changes: dict[str, Any] = {}
+    if "min_revenue_minor" in data.model_fields_set:
+        changes["min_revenue_minor"] = data.min_revenue_minor
+    config = service.set_review_config(
+        session, interval_days=data.interval_days, key_segments=data.key_segments, **changes
+    )
+    return ReviewSettingsPublic.model_validate(config.to_dict())
