@@ -21,7 +21,8 @@ Inputs are per-customer arrays as produced by `keepwell.analytics.summary`:
 (first purchase to the end of the period), ``recency`` and ``T`` in one time unit
 (weeks by convention). Fits are maximum likelihood over log-parameters (L-BFGS-B, with
 an analytic gradient for BG/NBD and Gamma-Gamma); identical customer rows are
-collapsed into weights first, so a million customers fit in about a second. All
+collapsed into weights first (for Gamma-Gamma, terms are summed per distinct purchase
+count instead), so a million customers fit in under half a second. All
 likelihoods and predictions are evaluated in log space without SciPy's ``hyp2f1``
 (see `keepwell.analytics._special`), so customers with thousands of purchases or very
 long histories give finite results. `log_likelihood_` is the total over customers,
