@@ -1,7 +1,7 @@
-"""The nightly upkeep of issue 9's advocacy records, run at the end of `keepwell score`:
-loyalty tiers (and the referral rewards a first purchase earned), and due account
-reviews for key accounts. Each part also has its own command (`keepwell loyalty
-refresh`, `keepwell review schedule`)."""
+"""The daily upkeep of the advocacy records, run once a day by `keepwell serve`'s
+scheduler (keepwell/playbooks/scheduler.py): loyalty tiers (and the referral rewards a
+first purchase earned), and due account reviews for key accounts. Each part also has
+its own command (`keepwell loyalty refresh`, `keepwell review schedule`)."""
 
 from __future__ import annotations
 

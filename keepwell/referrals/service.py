@@ -6,7 +6,7 @@ and dashes. A customer has one referrer at most, never themselves. Linking a ref
 makes the referrer's reward, *pending* until the referred customer first buys: then it
 is *earned* (dated by that first order), and a member marks it *given*. Rewards are
 earned at linking when the customer has bought already, and for the rest by
-`earn_rewards` (run by `keepwell loyalty refresh` and the nightly scoring job).
+`earn_rewards` (run by `keepwell loyalty refresh` and the daily upkeep of `keepwell serve`).
 """
 
 from __future__ import annotations

@@ -321,7 +321,7 @@ def start_review(data: ReviewStart, session: DbSession, response: Response) -> C
 
 @reviews.post("/reviews/schedule", response_model=SchedulePublic)
 def schedule(session: DbSession, _: AdminActor) -> SchedulePublic:
-    """Give every key account a due review (admins; the nightly scoring does it too)."""
+    """Give every key account a due review (admins; `keepwell serve` does it daily too)."""
     run = service.schedule_reviews(session.connection(), clock.today())
     return SchedulePublic(
         scheduled=run.scheduled, reassigned=run.reassigned, cancelled=run.cancelled

@@ -335,7 +335,7 @@ def review_schedule(
     day: Annotated[str | None, typer.Option("--date", help="Due day (default today).")] = None,
     database: Database = None,
 ) -> None:
-    """Give every key account a due review (the nightly `keepwell score` does it too)."""
+    """Give every key account a due review (`keepwell serve` does it daily too)."""
     from keepwell.reviews.service import schedule_reviews
 
     when = _day(day, "--date") or clock.today()

@@ -3,7 +3,7 @@
 Who is a key account, and how often they are reviewed, are desk settings
 (`reviews.key_segments`, default ["vip"]; `reviews.min_revenue_minor`, default none;
 `reviews.interval_days`, default 90). `schedule_reviews` (run by `keepwell review
-schedule` and the nightly scoring job) gives every key account one due review; doing a
+schedule` and the daily upkeep of `keepwell serve`) gives every key account one due review; doing a
 review schedules the next one an interval later. A due review is on its owner's agenda.
 
 The checklist: the built-in questions (last check-in, on time every time, the agreed

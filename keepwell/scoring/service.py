@@ -112,9 +112,6 @@ def score(
         facts = _Facts.read(conn, day)
         computed = _compute(facts, choice.model, pinned, weights or HealthWeights())
         _replace_rows(conn, day, choice.model, computed, progress)
-        from keepwell.loyalty.upkeep import nightly
-
-        nightly(conn, day)  # loyalty tiers, referral rewards, due account reviews
     run = computed.run
     run.model_reason = choice.reason
     run.seconds = time.perf_counter() - started
