@@ -70,9 +70,11 @@ def prepare(customers: int) -> tuple[Path, str]:
 
 
 def serve(path: Path, port: int) -> subprocess.Popen[bytes]:
+    """`keepwell serve` without its scheduler: the figures are of serving requests, not of
+    the hourly playbook run that a fresh desk's first minute would otherwise start."""
     env = {**os.environ, "KEEPWELL_NOW": f"{TODAY.isoformat()}T09:00:00"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "keepwell", "serve", "--database", str(path),
+        [sys.executable, "-m", "keepwell", "serve", "--database", str(path), "--no-scheduler",
          "--host", HOST, "--port", str(port), "--log-level", "warning"],
         env=env,
     )  # fmt: skip

@@ -22,6 +22,14 @@ def serve(
         ),
     ] = True,
     log_level: Annotated[str, typer.Option("--log-level", help="Uvicorn's log level.")] = "info",
+    scheduler: Annotated[
+        bool,
+        typer.Option(
+            "--scheduler/--no-scheduler",
+            help="Run the daily upkeep, the playbooks and the outbox in this process "
+            "(--no-scheduler for extra processes serving the same database: one is enough).",
+        ),
+    ] = True,
 ) -> None:
     """Serve the desk's pages at http://HOST:PORT/ and the JSON API at /api/ (docs at
     /api/docs)."""
@@ -38,8 +46,10 @@ def serve(
     )
     from keepwell.playbooks.scheduler import Scheduler
 
-    scheduler = Scheduler(engine).start()  # the daily playbook run and the outbox, in-process
+    # the daily upkeep, the playbook run and the outbox, in-process: no cron job to forget
+    jobs = Scheduler(engine).start() if scheduler else None
     try:
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
     finally:
-        scheduler.stop()
+        if jobs is not None:
+            jobs.stop()
