@@ -143,6 +143,16 @@ def erase_customer(session: Session, customer: Customer, *, keep_orders: bool = 
     customer.marketing_consent = False
     customer.next_check_in_at = None  # never again on an agenda
     session.flush()
+    # The audit trail keeps that each change happened, by whom and when, but no longer
+    # what it said about this person (names, notes, verbatims, the erasure's own before).
+    from keepwell.accounts.models import AuditEntry
+
+    session.execute(
+        sa.update(AuditEntry)
+        .where(AuditEntry.customer_id == cid)
+        .values(before=sa.null(), after=sa.null())
+        .execution_options(synchronize_session=False)
+    )
     return Erasure(
         customer_id=cid, erased_at=now, orders_kept=kept, orders_deleted=deleted,
         interactions=interactions, promises=promises, cases=cases, tasks=tasks,
