@@ -50,10 +50,7 @@ def _cadence_days(conn: Connection) -> Any:
     The few cadences are written into the statement as a CASE, not looked up per row.
     """
     customers = table_of(Customer)
-    cadences = table_of(Cadence)
-    known = {
-        seg: days for seg, days in conn.execute(sa.select(cadences.c.segment, cadences.c.days))
-    }
+    known = _cadences(conn)
     default = known.pop(DEFAULT_SEGMENT, DEFAULT_CADENCE_DAYS)
     by_segment: Any = sa.literal(default)
     if known:
@@ -62,6 +59,16 @@ def _cadence_days(conn: Connection) -> Any:
             else_=sa.literal(default),
         )
     return sa.func.coalesce(customers.c.cadence_days, by_segment)
+
+
+def _cadences(conn: Connection) -> dict[str, int]:
+    cadences = table_of(Cadence)
+    return {seg: days for seg, days in conn.execute(sa.select(cadences.c.segment, cadences.c.days))}
+
+
+def default_cadence_days(conn: Connection) -> int:
+    """The cadence of a customer with no segment and no cadence of their own."""
+    return int(_cadences(conn).get(DEFAULT_SEGMENT, DEFAULT_CADENCE_DAYS))
 
 
 def _parts(ids: list[int] | None) -> list[list[int] | None]:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import csv
 import heapq
+import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from itertools import chain
 from pathlib import Path
 from queue import Queue
 from typing import Any, TypeVar
@@ -31,6 +33,9 @@ Progress = Callable[[int, int], None]
 T = TypeVar("T")
 BATCH_ROWS = 20_000
 LOOKUP_CHUNK = 900
+# Rows per INSERT statement on SQLite (bound at once), within its oldest variable limit.
+SQLITE_VARIABLES = 999
+ROWS_PER_INSERT = 100
 
 
 @dataclass(frozen=True)
@@ -209,6 +214,52 @@ def pipelined(items: Iterator[T], write: Callable[[T], None]) -> None:
         thread.join()
     if failures:
         raise failures[0]
+
+
+def insert_rows(conn: Connection, head: str, values: str, rows: Sequence[Sequence[Any]]) -> None:
+    """`head VALUES values, values, …` for these rows, many rows per statement (SQLite).
+
+    `head` is `INSERT INTO table (columns)`, `values` one row's `(?, ?, …)` (constants
+    may be written into it). Binding a hundred rows per step instead of one halves the
+    cost of a bulk insert: most of it is the driver's work per statement, not SQLite's.
+    """
+    if rows:
+        width = len(rows[0])
+        flat = tuple(chain.from_iterable(rows))
+        if len(flat) != width * len(rows):
+            raise ValueError("rows of different lengths")
+        insert_flat(conn, head, values, flat, width)
+
+
+def insert_flat(
+    conn: Connection, head: str, values: str, flat: tuple[Any, ...], width: int
+) -> None:
+    """insert_rows for rows laid end to end in one tuple, `width` values each."""
+    if len(flat) % width:
+        raise ValueError(f"{len(flat)} values do not make rows of {width}")
+    per = max(1, min(ROWS_PER_INSERT, SQLITE_VARIABLES // width))
+    step = per * width
+    full = len(flat) // step * step
+    if full:
+        sql = f"{head} VALUES {', '.join([values] * per)}"
+        conn.exec_driver_sql(sql, [flat[i : i + step] for i in range(0, full, step)])
+    if full < len(flat):
+        sql = f"{head} VALUES {', '.join([values] * ((len(flat) - full) // width))}"
+        conn.exec_driver_sql(sql, flat[full:])
+
+
+@contextmanager
+def sort_threads(conn: Connection) -> Iterator[None]:
+    """Let SQLite sort with a worker thread per core while building indexes."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA threads").scalar() or 0
+    conn.exec_driver_sql(f"PRAGMA threads = {min(8, os.cpu_count() or 1)}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA threads = {int(before)}")
 
 
 def chunks(items: list[Any], size: int = LOOKUP_CHUNK) -> list[list[Any]]:

@@ -13,13 +13,15 @@ both obey the same rules and give the same result.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from itertools import repeat
+from datetime import UTC, datetime, timedelta
+from itertools import chain, repeat
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import sqlalchemy as sa
 
-from keepwell.ingest.importer import pipelined
+from keepwell.customers import derived
+from keepwell.ingest.importer import insert_flat, insert_rows, pipelined
 from keepwell.ingest.ledger import SeenKeys
 from keepwell.ingest.parsing import MAX_AMOUNT_MINOR, MAX_QUANTITY, MIN_YEAR, currency_exponent
 
@@ -31,6 +33,13 @@ ISO_TIME = r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?$"
 QUANTITY = r"^\d{1,7}$"
 EMAIL = r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$"
 BLOCK_BYTES = 1 << 22
+# Per-customer revenue is summed in int64; a batch adds at most rows × MAX_AMOUNT_MINOR.
+REVENUE_LIMIT = (1 << 62) - (1 << 22) * MAX_AMOUNT_MINOR
+
+
+# A batch ready to write: into an empty table, its rows' values laid end to end in one
+# tuple (see importer.insert_flat); into a table with orders, a list of row tuples.
+Prepared = tuple[Any, ...] | list[tuple[Any, ...]]
 
 
 class NotFast(Exception):
@@ -60,8 +69,10 @@ def fast_path_refusal(imp: _OrdersImport) -> str | None:
     return None
 
 
-def import_fast(imp: _OrdersImport) -> None:
-    """Import the whole file, or raise NotFast having written what the caller undoes."""
+def import_fast(imp: _OrdersImport) -> FreshCustomers:
+    """Import the whole file's orders, or raise NotFast having written what the caller
+    undoes. Returns the customers first met in the file, still to be written (see
+    FreshCustomers) once the orders' indexes are built."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -92,7 +103,114 @@ def import_fast(imp: _OrdersImport) -> None:
             raise NotFast("a repeated order id") from exc
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise NotFast(str(exc)) from exc
-        batches.settle()
+        imp.source.rows_read = batches.rows_read
+        return batches.fresh
+
+
+class FreshCustomers:
+    """The customers an import meets for the first time: numbered as they are met, and
+    written at the end in one pass with their derived columns (first seen, orders,
+    revenue, last order, anniversary, next check-in) computed from the file's orders —
+    which are all the orders such a customer has. It gives the same values as
+    `customers.derived.refresh` (a test holds it to that), without inserting each
+    customer and then updating it."""
+
+    def __init__(self, imp: _OrdersImport) -> None:
+        self.imp = imp
+        self.first_id = imp.next_customer_id
+        self.ids: list[int] = []
+        self.keys: list[str] = []
+        self.names: list[str] = []
+        self.emails: list[str | None] = []
+        # per new customer (index: id - first_id): orders, revenue, first and last order
+        # (microseconds since the epoch), grown as customers are met
+        self.orders = np.zeros(0, np.int64)
+        self.revenue = np.zeros(0, np.int64)
+        self.first = np.zeros(0, np.int64)
+        self.last = np.zeros(0, np.int64)
+
+    def covers(self, customer_id: int) -> bool:
+        return customer_id >= self.first_id
+
+    def meet(self, details: dict[str, tuple[str, str | None]]) -> dict[str, int]:
+        """Number these new customers (key -> name, e-mail); returns key -> id."""
+        imp = self.imp
+        first = imp.next_customer_id
+        imp.next_customer_id += len(details)
+        imp.summary.customers_added += len(details)
+        ids = range(first, first + len(details))
+        self.ids.extend(ids)
+        self.keys.extend(details)
+        for name, email in details.values():
+            self.names.append(name)
+            self.emails.append(email)
+        return dict(zip(details, ids, strict=True))
+
+    def count(self, customer_ids: Any, amounts: Any, when: Any) -> None:
+        """Add a batch's orders to the running totals of the new customers."""
+        import pyarrow as pa
+
+        if not self.ids:
+            return
+        size = len(self.ids)
+        if len(self.orders) < size:
+            grow = size - len(self.orders)
+            self.orders = np.concatenate([self.orders, np.zeros(grow, np.int64)])
+            self.revenue = np.concatenate([self.revenue, np.zeros(grow, np.int64)])
+            self.first = np.concatenate([self.first, np.full(grow, np.iinfo(np.int64).max)])
+            self.last = np.concatenate([self.last, np.full(grow, np.iinfo(np.int64).min)])
+        at = customer_ids.to_numpy() - self.first_id
+        money = amounts.to_numpy()
+        moments = when.cast(pa.int64()).to_numpy()
+        mine = at >= 0
+        if not mine.all():
+            at, money, moments = at[mine], money[mine], moments[mine]
+        self.orders += np.bincount(at, minlength=len(self.orders))
+        np.add.at(self.revenue, at, money)
+        if self.revenue.max(initial=0) > REVENUE_LIMIT:  # before int64 could wrap around
+            raise NotFast("a customer's revenue beyond what the database sums")
+        np.minimum.at(self.first, at, moments)
+        np.maximum.at(self.last, at, moments)
+
+    def write(self) -> None:
+        """Insert the new customers, a hundred to a statement, derived columns and all."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if not self.ids:
+            return
+        if len(self.orders) != len(self.ids) or not self.orders.all():
+            raise AssertionError("a new customer without an order")  # each came with one
+        imp = self.imp
+        days = derived.default_cadence_days(imp.conn)
+        first = pa.array(self.first, pa.int64()).cast(pa.timestamp("us"))
+        last = pa.array(self.last, pa.int64()).cast(pa.timestamp("us"))
+        anniversary = pc.add(pc.multiply(pc.month(first), 100), pc.day(first))
+        check_in = pc.add(first, pa.scalar(timedelta(days=days), pa.duration("us")))
+        stamp = str(imp.stored_now)
+        assert all(c in "0123456789-:. " for c in stamp)  # a literal of our own making
+        head = (
+            "INSERT INTO customers (id, external_id, name, email, tags, marketing_consent, "
+            "created_at, updated_at, version, first_seen, order_count, revenue_minor, "
+            "last_order_at, anniversary_md, next_check_in_at)"
+        )
+        values = f"(?, ?, ?, ?, '[]', 0, '{stamp}', '{stamp}', 1, ?, ?, ?, ?, ?, ?)"
+        rows = list(
+            zip(
+                self.ids,
+                self.keys,
+                self.names,
+                self.emails,
+                pc.cast(first, pa.string()).to_pylist(),
+                self.orders.tolist(),
+                self.revenue.tolist(),
+                pc.cast(last, pa.string()).to_pylist(),
+                anniversary.to_pylist(),
+                pc.cast(check_in, pa.string()).to_pylist(),
+                strict=True,
+            )
+        )
+        insert_rows(imp.conn, head, values, rows)
 
 
 class _FastBatches:
@@ -108,18 +226,18 @@ class _FastBatches:
             rf"^\d{{1,15}}(?:\.\d{{1,{exponent}}})?$" if exponent else r"^\d{1,15}$"
         )
         self.insert_sql = self._insert_sql()
-        import pyarrow as pa
+        self.width = 0  # values per row written (into an empty table: see prepare)
+        self.fresh = FreshCustomers(imp)
 
         self.seen = SeenKeys()
-        self.known_keys = pa.array([], pa.string())
-        self.known_ids = pa.array([], pa.int64())
         latest = imp.dates.latest.astimezone(UTC).replace(tzinfo=None)
         self.window = (datetime(MIN_YEAR, 1, 1), latest)
 
-    def _insert_sql(self) -> str:
-        """Values that are the same on every row are written into the statement once
-        (checked literals: a currency code, an id, a timestamp), so each row binds only
-        what varies — the driver's binding is most of an insert's cost."""
+    def _insert_sql(self) -> tuple[str, str]:
+        """The INSERT's head and one row's values. Values that are the same on every row
+        are written into the statement once (checked literals: a currency code, an id, a
+        timestamp), so each row binds only what varies — the driver's binding is most of
+        an insert's cost."""
         imp = self.imp
         currency = imp.options.currency
         assert currency.isalpha() and len(currency) == 3
@@ -127,15 +245,17 @@ class _FastBatches:
         assert all(c in "0123456789-:. " for c in stamp)
         present = {f: "?" if f in self.wanted else "NULL" for f in ("product", "description")}
         quantity = "?" if "quantity" in self.wanted else "1"
-        return (
-            "INSERT INTO orders (external_id, customer_id, ordered_at, amount_minor, "  # noqa: S608
-            "currency, "
-            "quantity, product, description, import_id, created_at) VALUES (?, ?, ?, ?, "
-            f"'{currency}', {quantity}, {present['product']}, {present['description']}, "
-            f"{int(imp.run_id)}, '{stamp}')"
+        head = (
+            "INSERT INTO orders (external_id, customer_id, ordered_at, amount_minor, "
+            "currency, quantity, product, description, import_id, created_at)"
         )
+        values = (
+            f"(?, ?, ?, ?, '{currency}', {quantity}, {present['product']}, "
+            f"{present['description']}, {int(imp.run_id)}, '{stamp}')"
+        )
+        return head, values
 
-    def rows(self) -> Iterator[list[tuple[Any, ...]]]:
+    def rows(self) -> Iterator[Prepared]:
         for batch in self.reader:
             if batch.num_rows:
                 yield self.prepare(batch)
@@ -143,18 +263,19 @@ class _FastBatches:
             if self.imp.progress is not None:
                 self.imp.progress(self.raw.tell(), self.imp.source.size)
 
-    def write(self, rows: list[tuple[Any, ...]]) -> None:
+    def write(self, rows: Prepared) -> None:
         imp = self.imp
-        if imp.had_orders:
-            rows = imp.split_existing(rows)  # updates the changed, counts the unchanged
-            sql = imp.insert_sql
-        else:
-            sql = self.insert_sql
+        if isinstance(rows, tuple):  # into an empty table: every row is new
+            head, values = self.insert_sql
+            insert_flat(imp.conn, head, values, rows, self.width)
+            imp.summary.added += len(rows) // self.width
+            return
+        rows = imp.split_existing(rows)  # updates the changed, counts the unchanged
         if rows:
-            imp.conn.exec_driver_sql(sql, rows)
-            imp.summary.added += len(rows)
+            imp.conn.exec_driver_sql(imp.insert_sql, rows)
+        imp.summary.added += len(rows)
 
-    def prepare(self, batch: Any) -> list[tuple[Any, ...]]:
+    def prepare(self, batch: Any) -> Prepared:
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -212,6 +333,7 @@ class _FastBatches:
         notes = self.optional(text, "description", None)
 
         customer_ids = self.customer_ids(customers, names, emails)
+        self.fresh.count(customer_ids, amounts, when)
         key_list = keys.to_pylist()
         columns = [
             key_list,
@@ -221,7 +343,8 @@ class _FastBatches:
         ]
         if not self.imp.had_orders:  # the short statement: constants are in its text
             columns += [values for values in (quantities, products, notes) if values is not None]
-            return list(zip(*columns, strict=True))
+            self.width = len(columns)
+            return tuple(chain.from_iterable(zip(*columns, strict=True)))
         # Into a table that has orders: the unique index no longer tells a repeated id
         # in the file from an order imported before, so the file's ids are tracked.
         hashes = [hash(key) for key in key_list]
@@ -257,19 +380,22 @@ class _FastBatches:
     def customer_ids(
         self, customers: Any, names: list[str] | None, emails: list[str | None]
     ) -> Any:
-        """Each row's customer id; customers not known yet are created.
+        """Each row's customer id; customers not known yet are numbered (FreshCustomers).
 
-        The customers met so far are kept as two Arrow arrays (keys, ids), so mapping a
-        batch is one hash join in Arrow, and Python sees only the customers that are new.
+        Arrow encodes the batch's customer column as a dictionary (its distinct keys, in
+        order of first appearance) and indices into it, so Python maps each distinct key
+        once and Arrow spreads the ids over the rows.
         """
         import pyarrow as pa
         import pyarrow.compute as pc
 
         imp = self.imp
-        distinct = pc.unique(customers)
-        unknown = pc.is_null(pc.index_in(distinct, value_set=self.known_keys))
-        if pc.any(unknown).as_py():
-            new = pc.filter(distinct, unknown).to_pylist()
+        known = imp.customer_ids
+        encoded = pc.dictionary_encode(customers)
+        keys = encoded.dictionary.to_pylist()
+        ids = list(map(known.get, keys))
+        new = [key for key, i in zip(keys, ids, strict=True) if i is None]
+        if new:
             found = imp.lookup_customers(new) if imp.had_customers else {}
             missing = [key for key in new if key not in found]
             if missing and imp.had_customers and not imp.options.allow_erased:
@@ -281,19 +407,13 @@ class _FastBatches:
                 # where each new customer first appears, for the name and e-mail to give them
                 rows = pc.index_in(pa.array(missing, pa.string()), value_set=customers)
                 found.update(
-                    imp.create_customers(
+                    self.fresh.meet(
                         {
                             key: (names[row] if names else "", emails[row])
                             for key, row in zip(missing, rows.to_pylist(), strict=True)
                         }
                     )
                 )
-            imp.customer_ids.update(found)
-            self.known_keys = pa.concat_arrays([self.known_keys, pa.array(found, pa.string())])
-            self.known_ids = pa.concat_arrays(
-                [self.known_ids, pa.array(found.values(), pa.int64())]
-            )
-        return self.known_ids.take(pc.index_in(customers, value_set=self.known_keys))
-
-    def settle(self) -> None:
-        self.imp.source.rows_read = self.rows_read
+            known.update(found)
+            ids = list(map(known.__getitem__, keys))
+        return pa.array(ids, pa.int64()).take(encoded.indices)

@@ -9,12 +9,12 @@ importing the same file twice adds nothing.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import repeat
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -32,6 +32,7 @@ from keepwell.ingest.importer import (
     chunks,
     pipelined,
     run_import,
+    sort_threads,
 )
 from keepwell.ingest.ledger import Occurrences, SeenKeys
 from keepwell.ingest.parsing import (
@@ -46,6 +47,9 @@ from keepwell.ingest.parsing import (
     parse_quantity,
 )
 from keepwell.orders.models import Order
+
+if TYPE_CHECKING:
+    from keepwell.ingest.orders_fast import FreshCustomers
 
 ORDER_FIELDS = [
     FieldSpec(
@@ -261,6 +265,7 @@ class _OrdersImport:
         self.had_orders = _has_rows(conn, orders)
         self.had_customers = _has_rows(conn, table_of(Customer))
         self.next_customer_id = self._first_free_customer_id()
+        self.fresh: FreshCustomers | None = None  # met first by the fast path, not yet written
         self.customer_sql = ""
         if conn.dialect.name == "sqlite":
             stamp = str(self.stored_now)
@@ -287,12 +292,13 @@ class _OrdersImport:
         customers_indexes = self._defer_indexes(table_of(Customer), self.had_customers)
         if not self._fast_path():
             pipelined(self.parsed_batches(), self.flush)
-        for index in orders_indexes:
-            index.create(self.conn)
-        if self.state.writing:
-            self.settle_customers()
-        for index in customers_indexes:
-            index.create(self.conn)
+        with sort_threads(self.conn):
+            for index in orders_indexes:
+                index.create(self.conn)
+            if self.state.writing:
+                self.settle_customers()
+            for index in customers_indexes:
+                index.create(self.conn)
 
     def _fast_path(self) -> bool:
         """Try the columnar path (see orders_fast); on any doubt, undo it and say no."""
@@ -302,7 +308,7 @@ class _OrdersImport:
             return False
         savepoint = self.conn.begin_nested()
         try:
-            import_fast(self)
+            self.fresh = import_fast(self)
         except NotFast:
             savepoint.rollback()
             summary = self.summary
@@ -738,8 +744,13 @@ class _OrdersImport:
 
     def settle_customers(self) -> None:
         """Bring the derived columns of this file's customers up to date: first seen at
-        their earliest order (unless known earlier), order count, revenue, next check-in."""
-        derived.refresh(self.conn, self.customer_ids.values())
+        their earliest order (unless known earlier), order count, revenue, next check-in.
+        (The fast path writes the customers it met first with theirs already computed.)"""
+        ids: Iterable[int] = self.customer_ids.values()
+        if self.fresh is not None:
+            self.fresh.write()
+            ids = [i for i in ids if not self.fresh.covers(i)]
+        derived.refresh(self.conn, ids)
 
 
 def _has_rows(conn: Connection, table: sa.Table) -> bool:

@@ -40,7 +40,8 @@ def everything(engine: Engine) -> list[object]:
         ),
         rows(
             engine,
-            "SELECT id, external_id, name, email, first_seen, tags, marketing_consent FROM customers ORDER BY id",
+            "SELECT id, external_id, name, email, first_seen, tags, marketing_consent, order_count, "
+            "revenue_minor, last_order_at, anniversary_md, next_check_in_at FROM customers ORDER BY id",
         ),
     ]
 
@@ -183,3 +184,75 @@ def test_repeated_id_across_batches_into_a_table_with_orders(
         ":2002: column order_id: order id 'N5' appears twice in the file"
     )
     assert count(sqlite_engine, "orders") == 1
+
+
+DERIVED = (
+    "SELECT id, external_id, first_seen, order_count, revenue_minor, last_order_at, "
+    "anniversary_md, next_check_in_at, birthday_md, last_contact_at, last_outbound_at, "
+    "updated_at FROM customers ORDER BY id"
+)
+
+
+def test_new_customers_arrive_with_the_columns_a_refresh_derives(
+    sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast path writes the customers it meets first with their derived columns
+    already computed (from the file, across many batches); a full refresh afterwards
+    must find nothing to change — for them, and for the known customers it refreshed."""
+    import_orders(
+        sqlite_engine,
+        write(
+            tmp_path, "customer_id,order_date,amount\nC1,2020-01-01,1\nC2,2020-03-04,2\n", "old.csv"
+        ),
+    )
+    with sqlite_engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM cadences")
+        conn.exec_driver_sql("INSERT INTO cadences (segment, days) VALUES ('*', 30), ('vip', 10)")
+        conn.exec_driver_sql("UPDATE customers SET segment = 'vip' WHERE external_id = 'C1'")
+        conn.exec_driver_sql(
+            "INSERT INTO touches (customer_id, channel, direction, happened_at, summary, created_at)"
+            " SELECT id, 'call', 'inbound', '2024-06-01 09:00:00.000000', 'hello', "
+            "'2024-06-01 09:00:00.000000' FROM customers WHERE external_id = 'C2'"
+        )
+    monkeypatch.setattr(orders_fast, "BLOCK_BYTES", 8192)  # many batches, customers met in each
+    summary = import_orders(sqlite_engine, write(tmp_path, shop_export(3000)))
+    assert summary.fast_path and summary.customers_added > 700
+    after_import = rows(sqlite_engine, DERIVED)
+    with sqlite_engine.begin() as conn:
+        from keepwell.customers import derived
+
+        derived.refresh(conn)
+    assert rows(sqlite_engine, DERIVED) == after_import
+    by_key = {r[1]: r for r in after_import}
+    # the known customers: C1 first seen in 2020 still, C2's touch counted
+    assert str(by_key["C1"][2]).startswith("2020-01-01")
+    assert str(by_key["C2"][9]).startswith("2024-06-01")
+    # and the figures are the orders' own
+    assert rows(
+        sqlite_engine,
+        "SELECT count(*) FROM customers c WHERE order_count != "
+        "(SELECT count(*) FROM orders o WHERE o.customer_id = c.id) OR revenue_minor != "
+        "(SELECT sum(amount_minor) FROM orders o WHERE o.customer_id = c.id)",
+    ) == [(0,)]
+    # new customers fall under the default cadence of 30 days after their first order
+    new = [r for r in after_import if r[1] not in ("C1", "C2")]
+    assert all(r[7] is not None and r[7][:10] > r[2][:10] for r in new)
+
+
+@pytest.mark.parametrize("count_rows", [0, 1, 66, 99, 100, 101, 250])
+@pytest.mark.parametrize("width", [2, 15])
+def test_insert_rows_writes_every_row_in_order(
+    sqlite_engine: Engine, count_rows: int, width: int
+) -> None:
+    from keepwell.ingest.importer import insert_rows
+
+    columns = ", ".join(f"c{i}" for i in range(width))
+    data = [tuple(f"{r}-{c}" for c in range(width)) for r in range(count_rows)]
+    with sqlite_engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE t (n INTEGER PRIMARY KEY, {columns})")
+        insert_rows(conn, f"INSERT INTO t ({columns})", f"({', '.join('?' * width)})", data)
+        assert [
+            tuple(r) for r in conn.exec_driver_sql(f"SELECT {columns} FROM t ORDER BY n")
+        ] == data
+        with pytest.raises(ValueError, match="different lengths"):
+            insert_rows(conn, "INSERT INTO t (c0, c1)", "(?, ?)", [("a", "b"), ("c",)])
