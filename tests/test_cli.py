@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from keepwell.cli import app
@@ -113,3 +114,21 @@ def test_demo_builds_and_shows_the_desk(tmp_path: Path) -> None:
     code, out, _ = run("demo", "--customers", "150", "--database", str(db_path), "--no-serve")
     assert code == 0
     assert "Valuable customers gone quiet" in out and "Birthdays in the next 14 days" in out
+
+
+def test_demo_leaves_todays_playbooks_done(tmp_path: Path) -> None:
+    """The demo scores before its last playbook run: the save calls for slipping customers
+    are on the desk already, and a real run afterwards finds nothing left to do today."""
+    db_path = tmp_path / "demo.db"
+    code, _, _ = run("demo", "--customers", "400", "--database", str(db_path), "--no-serve")
+    assert code == 0
+    engine = sa.create_engine(f"sqlite:///{db_path}")
+    with engine.connect() as conn:
+        save_calls = conn.exec_driver_sql(
+            "SELECT count(*) FROM tasks WHERE dedupe_key LIKE 'playbook:save-call:%'"
+        ).scalar()
+    engine.dispose()
+    code, out, _ = run("playbooks", "run", "--database", str(db_path))
+    assert code == 0
+    assert "created 0 tasks" in out, out
+    assert save_calls and save_calls > 0

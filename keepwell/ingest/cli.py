@@ -188,6 +188,7 @@ def demo(
     from keepwell.accounts.service import demo_admin
     from keepwell.customers.service import overview
     from keepwell.ingest.demo import build_world
+    from keepwell.playbooks.engine import run as run_playbooks
     from keepwell.scoring.service import score
 
     with errors():
@@ -206,6 +207,9 @@ def demo(
                 progress=report,
             )
         score(engine, clock.today())  # the customer pages show scores; the agenda ranks by risk
+        with db.transaction(engine) as session:
+            # today again, now that there are scores: the save calls for customers slipping away
+            run_playbooks(session, through=clock.today(), via="demo")
         with db.transaction(engine) as session:
             desk = overview(session)
             admin, password = demo_admin(session)  # someone to sign in as
