@@ -7,12 +7,20 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
 from keepwell import db
+from keepwell.customers import search
 from keepwell.models import metadata
+
+
+def _described(name: str | None, type_: str, parent_names: object) -> bool:
+    """Leave out the search index's tables and indexes, which the models do not describe."""
+    return name not in search.SCHEMA_OBJECTS
 
 
 def test_models_match_the_migrated_schema(engine: Engine) -> None:
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": _described}
+        )
         differences = compare_metadata(context, metadata)
     assert differences == []
 

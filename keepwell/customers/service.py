@@ -15,6 +15,7 @@ from keepwell import clock
 from keepwell.accounts.models import TeamMember
 from keepwell.customers import derived
 from keepwell.customers.models import Cadence, Customer, OwnerChange
+from keepwell.customers.search import search_terms
 from keepwell.errors import (
     Conflict,
     InvalidInput,
@@ -353,12 +354,13 @@ SORTS = ("id", "name", "-revenue", "-last_order", "health")
 class CustomerFilter:
     """One definition of the customers list, for the CLI, the API and the pages.
 
-    `search` matches an external id or an e-mail address exactly, or a part of the name
-    (case-insensitive). `quiet` keeps customers past their next check-in. `stage` and
-    `health_min`/`health_max` read the latest scoring (`keepwell score`): customers not
-    scored then do not match them. `sort`: "id" (the default), "name", "-revenue" (most
-    first), "-last_order" (buyers only, the latest first) or "health" (scored customers
-    only, the lowest first); each is read along an index. `after` continues after that id
+    `search` matches an external id or an e-mail address exactly, or a part of the name,
+    the e-mail or the company (case-insensitive; see `search_terms`). `quiet` keeps
+    customers past their next check-in. `stage` and `health_min`/`health_max` read the
+    latest scoring (`keepwell score`): customers not scored then do not match them.
+    `sort`: "id" (the default), "name", "-revenue" (most first), "-last_order" (buyers
+    only, the latest first) or "health" (scored customers only, the lowest first); each
+    is read along an index. `after` continues after that id
     (keyset pagination with sort "id", as fast on page 1,000 as on 1); `offset` skips
     rows in any order (at most MAX_OFFSET).
     """
@@ -404,8 +406,10 @@ class CustomerFilter:
             or self.sort == "health"
         )
 
-    def ordered(self) -> sa.Select[Customer]:
-        """Every matching customer, in the list's order (no page): the list and the export."""
+    def ordered(self, session: Session) -> sa.Select[Customer]:
+        """Every matching customer, in the list's order (no page): the list and the export.
+
+        `session` is read when there is a `search` text (see `search_terms`)."""
         from keepwell.scoring.models import Score
 
         q = sa.select(Customer)
@@ -415,16 +419,7 @@ class CustomerFilter:
             q = q.where(Customer.segment == self.segment.strip().lower())
         text = " ".join((self.search or "").split())
         if text:
-            pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace(
-                "_", "\\_"
-            ) + "%"  # fmt: skip
-            q = q.where(
-                sa.or_(
-                    Customer.external_id == text,
-                    Customer.email == text.lower(),
-                    sa.func.lower(Customer.name).like(pattern, escape="\\"),
-                )
-            )
+            q = q.where(*search_terms(session, text))
         if self.quiet:
             q = q.where(Customer.next_check_in_at < clock.now())
         if self.needs_scores:
@@ -453,9 +448,9 @@ class CustomerFilter:
             return q.order_by(Score.health, Score.customer_id)
         return q.order_by(key)
 
-    def query(self) -> sa.Select[Customer]:
+    def query(self, session: Session) -> sa.Select[Customer]:
         """One page of the list."""
-        q = self.ordered()
+        q = self.ordered(session)
         return q.offset(self.offset).limit(self.limit) if self.offset else q.limit(self.limit)
 
 
@@ -471,7 +466,7 @@ def latest_scoring() -> sa.ScalarSelect[Any]:
 
 
 def list_customers(session: Session, filters: CustomerFilter) -> list[Customer]:
-    return list(session.scalars(filters.query()))
+    return list(session.scalars(filters.query(session)))
 
 
 def latest_scores(session: Session, customer_ids: list[int]) -> dict[int, Any]:
@@ -503,7 +498,7 @@ def export_rows(session: Session, filters: CustomerFilter) -> Iterator[tuple[Any
     scores = aliased(Score)
     owner = aliased(TeamMember)
     q = (
-        filters.ordered()
+        filters.ordered(session)
         .outerjoin(owner, owner.id == Customer.owner_id)
         .outerjoin(
             scores,

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keepwell import clock
+from keepwell.customers.search import indexed_in_bulk
 from keepwell.db import table_of
 from keepwell.errors import ImportRejected, RowError
 from keepwell.ingest.csvfile import CsvFile
@@ -295,13 +296,16 @@ def run_import(
 
     `bulk` (SQLite) leaves foreign keys unchecked row by row: the import resolves every
     reference itself inside the same write transaction, which no other writer can enter.
+    New customers are indexed for search in one pass at the end (see
+    customers.search.indexed_in_bulk); a failed run rolls back, trigger and all.
     """
     state = ImportRunState(source, options, kind)
     with engine.connect() as conn, _unchecked_foreign_keys(conn, bulk):
         tx = conn.begin()
         try:
             run_id = start_run(conn, kind, source.name)
-            body(conn, state, run_id)
+            with indexed_in_bulk(conn):
+                body(conn, state, run_id)
             state.finish()
             finish_run(conn, run_id, state.summary)
             if options.dry_run:
