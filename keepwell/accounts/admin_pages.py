@@ -33,9 +33,10 @@ SECTIONS: list[tuple[str, str | None, str]] = [
     ("Check-in cadences", "/admin/cadences", "How often each segment hears from us."),
     ("Audit trail", "/admin/audit", "Every change: who, when, what, before and after."),
     ("Desk settings", "/admin/settings", "Stored settings, as keys and JSON values."),
-    # to come: playbooks, SMTP settings, feedback — their engineers add a line here
-    ("Playbooks", None, "Follow-up rules (keepwell playbook …)."),
-    ("SMTP settings", None, "Outgoing e-mail (keepwell outreach …)."),
+    ("Playbooks", "/admin/playbooks", "Follow-up rules: switch on and off, edit, preview, run."),
+    ("SMTP settings", "/admin/smtp", "Outgoing e-mail: the server, a test message, the outbox."),
+    # to come: feedback — its engineer gives it a path
+    ("Feedback", None, "Survey answers and what was done about them (keepwell feedback …)."),
 ]
 AUDIT_PAGE = 50
 Small = Annotated[str, Form(max_length=320)]

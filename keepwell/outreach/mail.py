@@ -82,7 +82,9 @@ class SmtpConfig:
 def smtp_config(session: Session) -> SmtpConfig:
     """The SMTP settings: the environment, overridden by the desk setting `outreach.smtp`."""
     env = os.environ
-    override: dict[str, Any] = settings.get(session, "outreach.smtp", {}) or {}
+    stored = settings.get(session, "outreach.smtp", {})
+    # set by hand (/admin/settings) to something else than a map: the environment applies
+    override: dict[str, Any] = stored if isinstance(stored, dict) else {}
     tls = str(override.get("tls") or env.get("KEEPWELL_SMTP_TLS") or "starttls").lower()
     if tls not in TLS_MODES:
         tls = "starttls"
@@ -423,16 +425,14 @@ class Delivery:
 Transport = Callable[[SmtpConfig, EmailMessage], None]
 
 
-def smtp_send(config: SmtpConfig, email: EmailMessage) -> None:
+def smtp_send(config: SmtpConfig, email: EmailMessage, *, timeout: float = SMTP_TIMEOUT_S) -> None:
     """Hand one message to the SMTP server (raises on any failure)."""
     if config.tls == "ssl":
         context = ssl.create_default_context()
-        with smtplib.SMTP_SSL(
-            config.host, config.port, timeout=SMTP_TIMEOUT_S, context=context
-        ) as smtp:
+        with smtplib.SMTP_SSL(config.host, config.port, timeout=timeout, context=context) as smtp:
             _login_and_send(smtp, config, email)
         return
-    with smtplib.SMTP(config.host, config.port, timeout=SMTP_TIMEOUT_S) as smtp:
+    with smtplib.SMTP(config.host, config.port, timeout=timeout) as smtp:
         if config.tls == "starttls":
             smtp.starttls(context=ssl.create_default_context())
         _login_and_send(smtp, config, email)

@@ -1,4 +1,5 @@
-"""Playbooks as data: check, load the shipped ones, list, show, edit, switch on and off.
+"""Playbooks as data: check, load the shipped ones, list, show, edit, switch on and off;
+what each did lately (its ledger), and a preview of what a run would do.
 
 A playbook is a trigger (keepwell.playbooks.triggers), a condition on the customer and
 an action (a task for a person, or an e-mail through the outbox). The shipped playbooks
@@ -10,16 +11,21 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from keepwell import clock
 from keepwell.db import flush_or_conflict, table_of
 from keepwell.errors import InvalidInput, NotFound
-from keepwell.playbooks.models import ACTIONS, CATEGORIES, TRIGGERS, Playbook
+from keepwell.playbooks.models import ACTIONS, CATEGORIES, TRIGGERS, Playbook, PlaybookRun
+
+if TYPE_CHECKING:
+    from keepwell.playbooks.engine import RunReport
 
 BUILTIN = Path(__file__).parent / "builtin.toml"
 MAX_NAME = 100
@@ -343,3 +349,166 @@ def describe(playbook: Playbook) -> dict[str, Any]:
         "action_params": playbook.action_params,
         "version": playbook.version,
     }
+
+
+# --- what the playbooks did lately, and what a run would do (the admin page) -------------
+
+RECENT_DAYS = 30
+PREVIEW_ROWS = 100
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What one playbook did lately, from its ledger (`playbook_runs`, a row per day
+    evaluated) and the newest job run: not from the tasks or the outbox themselves."""
+
+    last_run_at: datetime | None  # when a day of it was last evaluated
+    last_day: date | None  # the newest day evaluated
+    tasks: int  # created in the days evaluated since `since`
+    messages: int  # queued in those days
+    errors: list[str]  # its lines in the newest job run's errors
+
+
+def activity(session: Session, since: date) -> dict[int, Activity]:
+    """Each playbook's Activity (by id); a playbook that never ran is not in it.
+
+    One grouped read of the ledger, which grows by one row per playbook and day (not
+    with the customers), and the newest job run."""
+    from keepwell.playbooks.engine import last_job
+
+    recent = PlaybookRun.run_on >= since
+    rows = session.execute(
+        sa.select(
+            PlaybookRun.playbook_id,
+            sa.func.max(PlaybookRun.ran_at),
+            sa.func.max(PlaybookRun.run_on),
+            sa.func.sum(sa.case((recent, PlaybookRun.tasks), else_=0)),
+            sa.func.sum(sa.case((recent, PlaybookRun.messages), else_=0)),
+        ).group_by(PlaybookRun.playbook_id)
+    ).all()
+    job = last_job(session)
+    lines = job.error.splitlines() if job is not None and job.error else []
+    names = {pid: name for pid, name in session.execute(sa.select(Playbook.id, Playbook.name))}
+    found: dict[int, Activity] = {}
+    for playbook_id, ran_at, last_day, tasks, messages in rows:
+        name = names.get(playbook_id, "")
+        errors = [line for line in lines if name and line.startswith(f"{name} ")]
+        found[playbook_id] = Activity(ran_at, last_day, int(tasks or 0), int(messages or 0), errors)
+    return found
+
+
+def ledger(session: Session, playbook: Playbook, limit: int = 14) -> list[PlaybookRun]:
+    """The playbook's newest days in the ledger, newest first."""
+    return list(
+        session.scalars(
+            sa.select(PlaybookRun)
+            .where(PlaybookRun.playbook_id == playbook.id)
+            .order_by(PlaybookRun.run_on.desc())
+            .limit(limit)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class PlannedTask:
+    customer_id: int
+    kind: str
+    due_on: date
+    reason: str
+    member_id: int | None
+
+
+@dataclass(frozen=True)
+class PlannedMessage:
+    customer_id: int
+    to: str
+    subject: str
+    category: str
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a run of one playbook today would do; nothing of it was written.
+
+    `tasks` and `messages` count everything; `task_rows` and `message_rows` show the first
+    PREVIEW_ROWS of each. `was_off`: the playbook is switched off, so a run would do
+    nothing; this is what it would do switched on."""
+
+    name: str
+    through: date
+    days: int
+    tasks: int
+    messages: int
+    held: dict[str, int]  # messages not queued: why -> how many
+    errors: list[str]
+    task_rows: list[PlannedTask]
+    message_rows: list[PlannedMessage]
+    names: dict[int, str]  # customer id -> name, for the rows shown
+    was_off: bool
+
+
+def preview(session: Session, playbook: Playbook) -> Preview:
+    """A dry run of one playbook through today (`keepwell playbooks run --dry-run --only
+    NAME`), listing the tasks and messages it would create: they are watched as the run
+    flushes them, then the run is rolled back with everything it touched (its ledger
+    and job rows, their audit entries; switching an off playbook on for the preview)."""
+    from keepwell.outreach.models import Message
+    from keepwell.playbooks.engine import run
+    from keepwell.tasks.models import Task
+
+    tasks: list[PlannedTask] = []
+    messages: list[PlannedMessage] = []
+
+    def watch(flushed: Session, _context: Any) -> None:
+        for obj in flushed.new:
+            if isinstance(obj, Task) and len(tasks) < PREVIEW_ROWS:
+                tasks.append(
+                    PlannedTask(obj.customer_id, obj.kind, obj.due_on, obj.reason, obj.member_id)
+                )
+            elif isinstance(obj, Message) and len(messages) < PREVIEW_ROWS:
+                messages.append(
+                    PlannedMessage(obj.customer_id, obj.to_address, obj.subject, obj.category)
+                )
+
+    name, was_off = playbook.name, not playbook.enabled
+    outer = session.begin_nested()
+    event.listen(session, "after_flush", watch)
+    try:
+        if was_off:
+            playbook.enabled = True
+            session.flush()
+        report = run(session, dry_run=True, only=name, via="preview")
+    finally:
+        event.remove(session, "after_flush", watch)
+        outer.rollback()
+    ids = {t.customer_id for t in tasks} | {m.customer_id for m in messages}
+    names: dict[int, str] = {}
+    if ids:
+        from keepwell.customers.models import Customer
+
+        found = session.execute(sa.select(Customer.id, Customer.name).where(Customer.id.in_(ids)))
+        names = {customer_id: name for customer_id, name in found}
+    result = report.playbooks[0] if report.playbooks else None
+    return Preview(
+        name=name,
+        through=report.through,
+        days=report.days,
+        tasks=report.tasks,
+        messages=report.messages,
+        held=dict(result.held) if result else {},
+        errors=report.errors,
+        task_rows=tasks,
+        message_rows=messages,
+        names=names,
+        was_off=was_off,
+    )
+
+
+def run_now(session: Session, playbook: Playbook) -> RunReport:
+    """Run one playbook for each day not yet done through today, as the hourly run does
+    (idempotent: what exists is not made again). A playbook switched off is refused."""
+    from keepwell.playbooks.engine import run
+
+    if not playbook.enabled:
+        raise InvalidInput("enabled", f"{playbook.name} is switched off: switch it on first")
+    return run(session, only=playbook.name, via="web")

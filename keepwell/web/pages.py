@@ -434,13 +434,15 @@ def page_routers() -> list[APIRouter]:
     from keepwell.customers.admin_pages import pages as cadences
     from keepwell.customers.list_pages import pages as customer_list  # lists: before customers
     from keepwell.customers.pages import pages as customers
+    from keepwell.outreach.admin_pages import pages as smtp_admin
+    from keepwell.playbooks.admin_pages import pages as playbooks_admin
     from keepwell.promises.pages import pages as promises
     from keepwell.reports.pages import pages as dashboards
     from keepwell.tasks.pages import pages as tasks
 
     return [
         accounts, agenda, customer_list, customers, promises, cases, tasks, dashboards, admin,
-        cadences,
+        cadences, playbooks_admin, smtp_admin,
     ]  # fmt: skip
 
 
