@@ -48,7 +48,10 @@ def search_terms(session: Session, text: str) -> list[sa.ColumnElement[bool]]:
     A customer matches when `text` is their external id (exactly), their e-mail address
     (in any case), or a part of their name, e-mail or company: `lower(column)` contains
     `text` lowered, every character literal (`%`, `_`, `\\`, quotes). `lower` is the
-    database's: on PostgreSQL every letter, on SQLite A–Z only (as SQLite's LIKE).
+    database's: on PostgreSQL every letter; on SQLite A–Z only, so there a text with
+    other letters (`álvarez`, `ÅSA`) of 3 characters or more is looked up in the index
+    alone, whose case folding covers every letter (without the index, and for shorter
+    such texts, the case of those letters must match).
 
     Those are always the conditions; an index only narrows which rows are read. A text
     of 3 characters or more is looked up in the trigram index first: on SQLite the FTS5
@@ -77,16 +80,20 @@ def search_terms(session: Session, text: str) -> list[sa.ColumnElement[bool]]:
     found = sa.select(index.c.rowid).where(
         index.c[INDEX].match('"' + lowered.replace('"', '""') + '"')
     )
-    common = session.scalar(
-        sa.select(sa.func.count()).select_from(found.limit(COMMON_MATCHES).subquery())
-    )
-    if common is not None and common >= COMMON_MATCHES:
-        return [matches]
     candidates = sa.union(
         found,
         sa.select(Customer.id).where(Customer.external_id == text).correlate(None),
         sa.select(Customer.id).where(Customer.email == lowered).correlate(None),
     )
+    if not lowered.isascii():
+        # SQLite's lower() folds A-Z only, so `lower(name) LIKE '%álvarez%'` misses
+        # "Álvarez": the index, which folds every letter, decides alone
+        return [Customer.id.in_(candidates)]
+    common = session.scalar(
+        sa.select(sa.func.count()).select_from(found.limit(COMMON_MATCHES).subquery())
+    )
+    if common is not None and common >= COMMON_MATCHES:
+        return [matches]
     return [Customer.id.in_(candidates), matches]
 
 

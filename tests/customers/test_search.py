@@ -94,6 +94,23 @@ def test_search_finds_what_reading_every_customer_finds(shop: Engine) -> None:
         assert len(_found(session, "_juice")) == 1  # `_` is no wildcard
 
 
+def test_letters_beyond_a_to_z_are_found_in_any_case(engine: Engine) -> None:
+    """SQLite's lower() folds A–Z only; its trigram index folds every letter."""
+    with db.transaction(engine) as session:
+        ids = {
+            create_customer(session, {"name": name, "company": company}).id
+            for name, company in [("Ángela Álvarez", "Ørsted Café"), ("Åsa ÁLVAREZ", None)]
+        }
+        create_customer(session, {"name": "Alvarez Plain"})  # no accent: another name
+    with db.transaction(engine) as session:
+        for text in ("álvarez", "ÁLVAREZ", "Álvarez"):
+            assert _found(session, text) == ids, text
+        assert len(_found(session, "ngela álv")) == 1
+        assert len(_found(session, "ørsted café")) == 1
+        assert len(_found(session, "ØRSTED")) == 1
+        assert len(_found(session, "lvarez")) == 3
+
+
 def test_sqlite_search_uses_its_index_and_the_common_path_agrees(
     shop: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
