@@ -268,10 +268,10 @@ class PageRoute(RetryingRoute):
                 return error_page(request, 403, "Not allowed", str(exc))
             except NotFound as exc:
                 return error_page(request, 404, "Not found", str(exc))
+            except Conflict as exc:  # before InvalidInput, which it is a kind of
+                return error_page(request, 409, "Changed meanwhile", exc.reason)
             except InvalidInput as exc:
                 return error_page(request, 422, "That did not work", f"{exc.field}: {exc.reason}")
-            except Conflict as exc:
-                return error_page(request, 409, "Changed meanwhile", exc.reason)
             except RequestValidationError as exc:
                 problems = "; ".join(
                     f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: "
