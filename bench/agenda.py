@@ -23,6 +23,7 @@ from common import WORK, stamp, write_section
 
 from keepwell import clock, db
 from keepwell.customers import derived
+from keepwell.ingest.demo import COMPANY_WORDS, FIRST_NAMES, LAST_NAMES, MAIL_DOMAINS
 
 MEMBERS = 20
 TODAY = date(2026, 11, 25)
@@ -30,6 +31,18 @@ TODAY = date(2026, 11, 25)
 
 def ts(moment: datetime, dialect: str) -> object:
     return db.sqlite_timestamp(moment) if dialect == "sqlite" else moment
+
+
+def person(i: int, rng: random.Random) -> tuple[str, str, str | None]:
+    """A customer's name, e-mail and company (one in five), drawn from the demo's names:
+    what a search meets on a real desk (a few hundred first and last names, shared)."""
+    language = rng.choice(sorted(FIRST_NAMES))
+    first = rng.choice(FIRST_NAMES[language])
+    last = rng.choice(LAST_NAMES[language])
+    slug = "".join(ch for ch in f"{first}.{last}".lower() if ch.isascii() and (ch.isalnum() or ch == "."))
+    email = f"{slug}{i}@{rng.choice(MAIL_DOMAINS)}"
+    company = f"{last} {rng.choice(COMPANY_WORDS)}" if rng.random() < 0.2 else None
+    return f"{first} {last}", email, company
 
 
 def build(engine: db.Engine, customers: int, seed: int = 11) -> None:  # type: ignore[name-defined]
@@ -49,9 +62,9 @@ def build(engine: db.Engine, customers: int, seed: int = 11) -> None:  # type: i
         )
         sql = db.driver_sql(
             conn,
-            "INSERT INTO customers (id, external_id, name, email, segment, tags, owner_id, first_seen, "
+            "INSERT INTO customers (id, external_id, name, email, company, segment, tags, owner_id, first_seen, "
             "birthday, marketing_consent, created_at, updated_at, version, last_contact_at, order_count, "
-            "revenue_minor) VALUES (?, ?, ?, ?, ?, '[]', ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
+            "revenue_minor) VALUES (?, ?, ?, ?, ?, ?, '[]', ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
         )
         batch = []
         for i in range(1, customers + 1):
@@ -66,8 +79,7 @@ def build(engine: db.Engine, customers: int, seed: int = 11) -> None:  # type: i
                 (
                     i,
                     f"C{i:08d}",
-                    f"Customer {i}",
-                    f"c{i}@example.com",
+                    *person(i, rng),
                     "vip" if rng.random() < 0.05 else "retail",
                     1 + i % MEMBERS,
                     ts(first, dialect),

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -43,6 +44,7 @@ def prepare(customers: int) -> tuple[Path, str]:
     """The desk's SQLite file (built when missing) and a fresh token for member 1."""
     from keepwell.accounts.models import ApiToken, TeamMember
     from keepwell.accounts.tokens import create_token
+    from keepwell.playbooks.service import install_builtins
 
     path = WORK / f"api_{customers}.db"
     built = WORK / f"agenda_{customers}.db"  # bench/agenda.py's desk: the same build()
@@ -58,6 +60,7 @@ def prepare(customers: int) -> tuple[Path, str]:
         print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
     db.upgrade(engine)
     with db.transaction(engine) as session:
+        install_builtins(session)  # as `keepwell init` does: the playbooks' admin page lists them
         session.query(ApiToken).filter(ApiToken.name == "bench").delete()
         member = session.get(TeamMember, 1)
         assert member is not None
@@ -67,6 +70,26 @@ def prepare(customers: int) -> tuple[Path, str]:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
     return path, secret
+
+
+def searches(path: Path, rng: random.Random, count: int = 500) -> dict[str, list[str]]:
+    """Texts to search for, taken from random customers of the desk: what people type."""
+    engine = db.make_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        top = conn.exec_driver_sql("SELECT max(id) FROM customers").scalar() or 1
+        ids = [rng.randrange(1, top + 1) for _ in range(count)]
+        rows = conn.exec_driver_sql(
+            f"SELECT name, email FROM customers WHERE id IN ({', '.join(map(str, ids))})"
+        ).all()
+    engine.dispose()
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return {
+        "name": [name for name, _ in rows],  # first and last name: a few hundred customers
+        "last": [name.split()[-1] for name, _ in rows],  # a last name: thousands
+        "email": [email.upper() for _, email in rows],  # a whole address, in any case
+        "fragment": [email.split("@")[0][-6:] for _, email in rows],  # part of an address
+        "short": [rng.choice(letters) + rng.choice(letters) for _ in rows],  # 2 letters
+    }
 
 
 def serve(path: Path, port: int) -> subprocess.Popen[bytes]:
@@ -150,6 +173,11 @@ def main() -> None:
     port = free_port()
     proc = serve(path, port)
     rng = random.Random(5)
+    typed = searches(path, rng)
+
+    def q(kind: str) -> str:
+        return "/customers?" + urllib.parse.urlencode({"q": rng.choice(typed[kind])})
+
     endpoints = {
         "GET /api/agenda": lambda: "/api/agenda",
         "GET /api/customers/{id}": lambda: f"/api/customers/{rng.randrange(1, args.customers + 1)}",
@@ -163,12 +191,19 @@ def main() -> None:
             f"/customers?owner={rng.randrange(1, MEMBERS + 1)}&health=poor&sort=health"
         ),
         "GET /customers?sort=name&offset=5000": lambda: "/customers?sort=name&offset=5000",
-        "GET /customers?q=…": lambda: f"/customers?q=C{rng.randrange(1, args.customers + 1):08d}",
+        "GET /customers?q=… (an external id)": lambda: f"/customers?q=C{rng.randrange(1, args.customers + 1):08d}",
+        "GET /customers?q=… (first and last name)": lambda: q("name"),
+        "GET /customers?q=… (a last name)": lambda: q("last"),
+        "GET /customers?q=… (an e-mail address)": lambda: q("email"),
+        "GET /customers?q=… (part of an address)": lambda: q("fragment"),
+        "GET /customers?q=… (2 letters)": lambda: q("short"),
         "GET /promises?owner=anyone": lambda: "/promises?owner=anyone",
         "GET /cases?owner=anyone": lambda: "/cases?owner=anyone",
         "GET /tasks?owner=anyone": lambda: "/tasks?owner=anyone",
         "GET /dashboards": lambda: "/dashboards",
         "GET /admin/audit": lambda: "/admin/audit",
+        "GET /admin/playbooks": lambda: "/admin/playbooks",
+        "GET /admin/smtp": lambda: "/admin/smtp",
     }
     rows = []
     try:
@@ -194,10 +229,16 @@ def main() -> None:
         "`/customers/{id}` are the same as HTML pages: Today, and a random customer's page "
         "(profile, scores, special dates, the timeline's newest 60 events of each kind). "
         "The lists are one page (50 rows) of customers, promises, cases and tasks with the "
-        "filters shown; `/customers?q=` searches a random external id (the name is matched "
-        "as a substring too, which reads every customer); `/dashboards` is measured after "
+        "filters shown; `/customers?q=` searches what people type, taken from random "
+        "customers of the desk (names drawn from the demo's few hundred first and last names): "
+        "an external id, a first and last name (a few hundred matches), a last name "
+        "(thousands), a whole e-mail address in capitals, the last 6 characters before the @ "
+        "of an address (a handful), and 2 random letters (too short for the trigram index: "
+        "the list is read in its order until the page is full); `/dashboards` is measured after "
         "its warm-up, from the 10-minute report cache (building the reports reads every "
-        "order: see `keepwell report`); `/admin/audit` the newest 50 changes.",
+        "order: see `keepwell report`); `/admin/audit` the newest 50 changes; `/admin/playbooks` "
+        "every playbook with its last run and what it made in 30 days; `/admin/smtp` the mail "
+        "settings and the outbox.",
         "",
         "One server process runs Python one thread at a time, so more concurrent clients "
         "share about the same requests/s with longer waits; more throughput needs more "

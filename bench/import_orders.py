@@ -59,16 +59,25 @@ with open(path, newline="") as f:  # parsed beforehand, outside the timing: no c
     rows = [(r[0], int(r[1][1:]) + 1, r[2] + ".000000", int(r[4].replace(".", "")), int(r[3]))
             for r in csv.reader(f) if r[0] != "order_id"]
 customers = sorted({r[1] for r in rows})
+full = len(rows) // 100 * 100  # a hundred rows per statement, flattened beforehand too
+chunks = [sum(rows[i:i + 100], ()) for i in range(0, full, 100)]
+rest = sum(rows[full:], ())
 start = time.perf_counter()
 con = sqlite3.connect(db, isolation_level=None)
 con.execute("PRAGMA journal_mode=WAL"); con.execute("PRAGMA synchronous=NORMAL")
 con.execute("BEGIN")
 con.execute("DROP INDEX ix_orders_customer_timeline")
+con.execute("DROP TRIGGER customers_fts_insert")  # new customers are indexed for search in bulk
 con.executemany("INSERT INTO customers (id, name, tags, marketing_consent, created_at, updated_at, version) "
                 "VALUES (?, '', '[]', 0, '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000', 1)",
                 [(c,) for c in customers])
-con.executemany("INSERT INTO orders (external_id, customer_id, ordered_at, amount_minor, currency, quantity,"
-                " created_at) VALUES (?, ?, ?, ?, 'USD', ?, '2026-01-01 00:00:00.000000')", rows)
+con.execute("INSERT INTO customers_fts (rowid, name, email, company) SELECT id, name, email, company FROM customers")
+one = "(?, ?, ?, ?, 'USD', ?, '2026-01-01 00:00:00.000000')"  # a hundred rows per statement
+head = ("INSERT INTO orders (external_id, customer_id, ordered_at, amount_minor, currency, quantity,"
+        " created_at) VALUES ")
+con.executemany(head + ", ".join([one] * 100), chunks)
+if rest:
+    con.execute(head + ", ".join([one] * (len(rest) // 5)), rest)
 con.execute("CREATE INDEX ix_orders_customer_timeline ON orders (customer_id, ordered_at, amount_minor)")
 con.execute("COMMIT")
 con.close()
@@ -211,8 +220,9 @@ def main() -> None:
     lines += [
         "",
         f"For scale: writing the same rows into Keepwell's schema with Python's sqlite3 — "
-        f"parsed beforehand and unchecked, timed from the first write to the commit (WAL, "
-        f"the two indexes) — takes {floor_s:.2f} s, that is {utils_t.seconds / floor_s:.1f}× "
+        f"parsed beforehand and unchecked, a hundred rows per INSERT as Keepwell writes them, "
+        f"timed from the first write to the commit (WAL, the two indexes) — takes "
+        f"{floor_s:.2f} s, that is {utils_t.seconds / floor_s:.1f}× "
         f"faster than sqlite-utils and {floor_s / shell_t.seconds if shell_t else 0:.1f}× the "
         f"shell's `.import`. Whatever Keepwell does on top (start-up, reading, checking, "
         f"customers, first-seen dates) comes on top of that floor.",
