@@ -394,8 +394,9 @@ class _FastBatches:
         encoded = pc.dictionary_encode(customers)
         keys = encoded.dictionary.to_pylist()
         ids = list(map(known.get, keys))
-        new = [key for key, i in zip(keys, ids, strict=True) if i is None]
-        if new:
+        unknown = [at for at, i in enumerate(ids) if i is None]
+        if unknown:
+            new = [keys[at] for at in unknown]
             found = imp.lookup_customers(new) if imp.had_customers else {}
             missing = [key for key in new if key not in found]
             if missing and imp.had_customers and not imp.options.allow_erased:
@@ -403,7 +404,9 @@ class _FastBatches:
 
                 if erased_keys(imp.conn, missing):
                     raise NotFast("a customer erased on request")  # the careful path says so
-            if missing:
+            if missing and names is None and "customer_email" not in self.wanted:
+                found.update(self.fresh.meet(dict.fromkeys(missing, ("", None))))
+            elif missing:
                 # where each new customer first appears, for the name and e-mail to give them
                 rows = pc.index_in(pa.array(missing, pa.string()), value_set=customers)
                 found.update(
@@ -415,5 +418,6 @@ class _FastBatches:
                     )
                 )
             known.update(found)
-            ids = list(map(known.__getitem__, keys))
+            for at, key in zip(unknown, new, strict=True):
+                ids[at] = found[key]
         return pa.array(ids, pa.int64()).take(encoded.indices)
