@@ -1,3 +1,4 @@
 from tests.outreach.smtp import smtp_server
+from tests.web.conftest import shop, web  # the web tests' demo shop and signed-in admin
 
-__all__ = ["smtp_server"]
+__all__ = ["shop", "smtp_server", "web"]

@@ -7,15 +7,12 @@ their retry."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import Engine
 
 from keepwell import clock, db
 from keepwell.accounts.models import AuditEntry
@@ -26,7 +23,7 @@ from keepwell.settings import service as settings
 from keepwell.settings.models import Setting
 from keepwell.web.app import create_app
 from tests.outreach.smtp import SmtpServer, free_port
-from tests.web.conftest import ADMIN, PASSWORD, World, build_shop
+from tests.web.conftest import ADMIN, World
 from tests.web.test_admin import count, csrf, signed_in
 
 SECRET = "s3cret-Pa55word-never-shown"
@@ -39,21 +36,8 @@ def no_smtp_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(f"KEEPWELL_SMTP_{name}", raising=False)
 
 
-@pytest.fixture
-def shop(engine: Engine) -> World:
-    build_shop(engine)
-    return World(engine, Path())
 
 
-@pytest.fixture
-def web(shop: World) -> Iterator[TestClient]:
-    client = TestClient(create_app(shop.engine), base_url="https://testserver")
-    with client:
-        answer = client.post(
-            "/sign-in", data={"email": ADMIN, "password": PASSWORD}, follow_redirects=False
-        )
-        assert answer.status_code == 303
-        yield client
 
 
 def stored(world: World) -> object:

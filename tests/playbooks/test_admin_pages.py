@@ -8,15 +8,12 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
 from html import unescape
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import Engine
 
 from keepwell import clock, db
 from keepwell.accounts.models import AuditEntry
@@ -27,26 +24,8 @@ from keepwell.playbooks.service import builtin_definitions, create_playbook
 from keepwell.tasks.models import Task
 from keepwell.web.app import create_app
 from keepwell.web.pages import day
-from tests.web.conftest import ADMIN, PASSWORD, World, build_shop
+from tests.web.conftest import ADMIN, World
 from tests.web.test_admin import count, csrf, signed_in
-
-
-@pytest.fixture
-def shop(engine: Engine) -> World:
-    """The web tests' demo shop (200 customers, its playbooks run today)."""
-    build_shop(engine)
-    return World(engine, Path())
-
-
-@pytest.fixture
-def web(shop: World) -> Iterator[TestClient]:
-    client = TestClient(create_app(shop.engine), base_url="https://testserver")
-    with client:
-        answer = client.post(
-            "/sign-in", data={"email": ADMIN, "password": PASSWORD}, follow_redirects=False
-        )
-        assert answer.status_code == 303
-        yield client
 
 
 def playbook(world: World, name: str) -> Playbook:
