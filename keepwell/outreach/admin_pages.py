@@ -11,7 +11,7 @@ from fastapi import Form, Request, Response
 
 from keepwell.accounts.admin_pages import AdminPage
 from keepwell.outreach import mail, smtp
-from keepwell.web.deps import DbSession
+from keepwell.web.deps import DbSession, reads_only
 from keepwell.web.pages import attempt, done, page_router, render
 from keepwell.web.schemas import Id
 
@@ -63,6 +63,7 @@ def set_smtp(
 
 
 @pages.post("/admin/smtp/test")
+@reads_only  # the SMTP conversation may take seconds: writers are not kept waiting
 def send_test(request: Request, session: DbSession, actor: AdminPage) -> Response:
     """Send a test message to the signed-in admin, now, and say what the server said."""
     try:

@@ -71,10 +71,27 @@ def runtime(request: Request) -> Runtime:
     return found
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reads_only(endpoint: F) -> F:
+    """Mark a POST route that changes nothing in the database (it sends a test e-mail,
+    say): its transaction is a reader's, so on SQLite it does not hold the one writer's
+    lock while it waits on something slow outside."""
+    endpoint.keepwell_reads_only = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def _reading(request: Request) -> bool:
+    """Whether this request's transaction only reads: a GET, or a route marked reads_only."""
+    endpoint = request.scope.get("endpoint")
+    return request.method in SAFE_METHODS or getattr(endpoint, "keepwell_reads_only", False)
+
+
 def request_session(request: Request) -> Iterator[Session]:
     """The request's transaction: committed when the route returns, else rolled back."""
     rt = runtime(request)
-    factory = rt.reader if request.method in SAFE_METHODS else rt.writer
+    factory = rt.reader if _reading(request) else rt.writer
     with factory() as session, session.begin():
         if session.bind is not None and session.bind.dialect.name == "postgresql":
             # no request holds the database longer than this (SQLite: the busy timeout)
@@ -178,7 +195,7 @@ def _note_token_use(request: Request, session: Session, token: Any) -> None:
     now = clock.now()
     if not tokens.last_use_is_stale(token, now):
         return
-    if request.method not in SAFE_METHODS:
+    if not _reading(request):
         tokens.note_use(session, token.id, now)
         return
     with runtime(request).writer() as own, own.begin():

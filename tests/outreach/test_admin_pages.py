@@ -6,7 +6,9 @@ their retry."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -208,6 +210,62 @@ def test_a_refusal_by_the_server_is_shown(web: TestClient, shop: World) -> None:
     assert answer.status_code == 502
     assert "The test message was not sent" in answer.text
     assert "SMTPRecipientsRefused" in answer.text and "no mailbox here for the test" in answer.text
+
+
+class Slow:
+    """An SMTP server that thinks for a while before it takes a message."""
+
+    def __init__(self) -> None:
+        self.talking = threading.Event()
+        self.messages = 0
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        self.talking.set()
+        await asyncio.sleep(2)
+        self.messages += 1
+        return "250 OK"
+
+
+def test_others_write_while_a_test_message_waits_on_a_slow_server(
+    web: TestClient, shop: World
+) -> None:
+    """The test message holds no write lock (on SQLite, the desk's one writer's lock)
+    while the SMTP server takes its time: another writer, waiting half a second at
+    most, gets through."""
+    slow = Slow()
+    port = free_port()
+    controller = Controller(slow, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        point_at(web, "127.0.0.1", port)
+        answers: list[int] = []
+        sender = threading.Thread(
+            target=lambda: answers.append(
+                web.post("/admin/smtp/test", data={"csrf_token": csrf(web)}).status_code
+            )
+        )
+        sender.start()
+        assert slow.talking.wait(10)
+        sqlite = shop.engine.dialect.name == "sqlite"
+        with shop.engine.connect() as conn:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA busy_timeout = 500")
+                conn.commit()
+            try:
+                conn.execute(sa.update(Customer).where(Customer.id == 1).values(segment="vip"))
+                conn.commit()
+            finally:
+                if sqlite:
+                    conn.rollback()
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout = {db.SQLITE_BUSY_TIMEOUT_MS}")
+                    conn.commit()
+        assert slow.messages == 0  # the write got through while the server was still busy
+        sender.join(30)
+    finally:
+        controller.stop()
+    assert answers == [200]
+    assert slow.messages == 1
+    assert shop.scalar(sa.select(Customer.segment).where(Customer.id == 1)) == "vip"
 
 
 def test_a_setting_that_is_not_a_map_leaves_the_environment_in_charge(
