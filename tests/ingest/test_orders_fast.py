@@ -50,21 +50,41 @@ def careful(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(orders_fast, "fast_path_refusal", lambda imp: "the test says so")
 
 
+@pytest.mark.parametrize("known", [False, True], ids=["new desk", "customers known"])
+@pytest.mark.parametrize("block", [orders_fast.BLOCK_BYTES, 2048], ids=["one batch", "many"])
 def test_fast_and_careful_paths_agree(
-    sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_template: Path
+    sqlite_engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    sqlite_template: Path,
+    block: int,
+    known: bool,
 ) -> None:
+    """Also when the file is read in many small batches (a customer met again in a later
+    batch keeps its id), and when some of its customers are in the database already."""
+    import shutil
+
+    from keepwell.db import make_engine
+    from keepwell.ingest.customers_import import import_customers
+
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(sqlite_template, other / "kw.db")
+    second = make_engine(f"sqlite:///{other / 'kw.db'}")
+    if known:  # the same moment for both: a customer with no order is due a check-in from it
+        people = write(
+            tmp_path,
+            "customer_id,name\n" + "".join(f"C{c},Known {c}\n" for c in range(0, 750, 3)),
+            "people.csv",
+        )
+        for desk in (sqlite_engine, second):
+            with clock.frozen("2026-11-25T10:00:00"):
+                import_customers(desk, people)
+    monkeypatch.setattr(orders_fast, "BLOCK_BYTES", block)
     path = write(tmp_path, shop_export(3000))
     fast = import_orders(sqlite_engine, path)
     assert fast.fast_path and fast.added == 3000
     fast_rows = everything(sqlite_engine)
-    other = tmp_path / "other"
-    other.mkdir()
-    import shutil
-
-    from keepwell.db import make_engine
-
-    shutil.copy(sqlite_template, other / "kw.db")
-    second = make_engine(f"sqlite:///{other / 'kw.db'}")
     careful(monkeypatch)
     slow = import_orders(second, path, ImportOptions(batch_rows=700))
     assert not slow.fast_path
