@@ -215,8 +215,6 @@ class FreshCustomers:
 
 class _FastBatches:
     def __init__(self, imp: _OrdersImport, wanted: dict[str, str], reader: Any, raw: Any) -> None:
-        import pyarrow as pa
-
         self.imp = imp
         self.wanted = wanted
         self.reader = reader
@@ -230,9 +228,7 @@ class _FastBatches:
         self.insert_sql = self._insert_sql()
         self.width = 0  # values per row written (into an empty table: see prepare)
         self.fresh = FreshCustomers(imp)
-        # the customer keys this file has met so far, and their ids (see customer_ids)
-        self.met_keys = pa.array([], pa.string())
-        self.met_ids = pa.array([], pa.int64())
+
         self.seen = SeenKeys()
         latest = imp.dates.latest.astimezone(UTC).replace(tzinfo=None)
         self.window = (datetime(MIN_YEAR, 1, 1), latest)
@@ -387,22 +383,20 @@ class _FastBatches:
         """Each row's customer id; customers not known yet are numbered (FreshCustomers).
 
         Arrow encodes the batch's customer column as a dictionary (its distinct keys, in
-        order of first appearance) and indices into it, and finds each distinct key among
-        the keys this file has met before (`met_keys`, with their ids in `met_ids`), in
-        C. Only keys met for the first time come to Python: looked up in the database,
-        or numbered as new customers. Arrow then spreads the ids over the rows.
+        order of first appearance) and indices into it, so Python maps each distinct key
+        once and Arrow spreads the ids over the rows.
         """
         import pyarrow as pa
         import pyarrow.compute as pc
 
         imp = self.imp
+        known = imp.customer_ids
         encoded = pc.dictionary_encode(customers)
-        keys = encoded.dictionary
-        at = pc.index_in(keys, value_set=self.met_keys)
-        first_met = pc.is_null(at)
-        if pc.any(first_met).as_py():
-            met = keys.filter(first_met)
-            new = met.to_pylist()
+        keys = encoded.dictionary.to_pylist()
+        ids = list(map(known.get, keys))
+        unknown = [at for at, i in enumerate(ids) if i is None]
+        if unknown:
+            new = [keys[at] for at in unknown]
             found = imp.lookup_customers(new) if imp.had_customers else {}
             missing = [key for key in new if key not in found]
             if missing and imp.had_customers and not imp.options.allow_erased:
@@ -423,10 +417,7 @@ class _FastBatches:
                         }
                     )
                 )
-            imp.customer_ids.update(found)
-            self.met_keys = pa.concat_arrays([self.met_keys, met])
-            self.met_ids = pa.concat_arrays(
-                [self.met_ids, pa.array([found[key] for key in new], pa.int64())]
-            )
-            at = pc.index_in(keys, value_set=self.met_keys)
-        return self.met_ids.take(at).take(encoded.indices)
+            known.update(found)
+            for at, key in zip(unknown, new, strict=True):
+                ids[at] = found[key]
+        return pa.array(ids, pa.int64()).take(encoded.indices)
