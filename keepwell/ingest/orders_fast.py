@@ -33,6 +33,8 @@ ISO_TIME = r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?$"
 QUANTITY = r"^\d{1,7}$"
 EMAIL = r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$"
 BLOCK_BYTES = 1 << 22
+# New customers written per pass at the end: their rows as Python objects take memory.
+CUSTOMERS_AT_ONCE = 50_000
 # Per-customer revenue is summed in int64; a batch adds at most rows × MAX_AMOUNT_MINOR.
 REVENUE_LIMIT = (1 << 62) - (1 << 22) * MAX_AMOUNT_MINOR
 
@@ -195,22 +197,26 @@ class FreshCustomers:
             "last_order_at, anniversary_md, next_check_in_at)"
         )
         values = f"(?, ?, ?, ?, '[]', 0, '{stamp}', '{stamp}', 1, ?, ?, ?, ?, ?, ?)"
-        rows = list(
-            zip(
-                self.ids,
-                self.keys,
-                self.names,
-                self.emails,
-                pc.cast(first, pa.string()).to_pylist(),
-                self.orders.tolist(),
-                self.revenue.tolist(),
-                pc.cast(last, pa.string()).to_pylist(),
-                anniversary.to_pylist(),
-                pc.cast(check_in, pa.string()).to_pylist(),
-                strict=True,
+        first_text, last_text = pc.cast(first, pa.string()), pc.cast(last, pa.string())
+        check_in_text = pc.cast(check_in, pa.string())
+        for start in range(0, len(self.ids), CUSTOMERS_AT_ONCE):  # memory: a chunk's rows
+            end = start + CUSTOMERS_AT_ONCE
+            rows = list(
+                zip(
+                    self.ids[start:end],
+                    self.keys[start:end],
+                    self.names[start:end],
+                    self.emails[start:end],
+                    first_text[start:end].to_pylist(),
+                    self.orders[start:end].tolist(),
+                    self.revenue[start:end].tolist(),
+                    last_text[start:end].to_pylist(),
+                    anniversary[start:end].to_pylist(),
+                    check_in_text[start:end].to_pylist(),
+                    strict=True,
+                )
             )
-        )
-        insert_rows(imp.conn, head, values, rows)
+            insert_rows(imp.conn, head, values, rows)
 
 
 class _FastBatches:

@@ -61,7 +61,8 @@ def test_fast_and_careful_paths_agree(
     known: bool,
 ) -> None:
     """Also when the file is read in many small batches (a customer met again in a later
-    batch keeps its id), and when some of its customers are in the database already."""
+    batch keeps its id) and its new customers are written a few at a time, and when some
+    of its customers are in the database already."""
     import shutil
 
     from keepwell.db import make_engine
@@ -81,6 +82,8 @@ def test_fast_and_careful_paths_agree(
             with clock.frozen("2026-11-25T10:00:00"):
                 import_customers(desk, people)
     monkeypatch.setattr(orders_fast, "BLOCK_BYTES", block)
+    if block < orders_fast.BLOCK_BYTES:  # and the new customers written a few at a time
+        monkeypatch.setattr(orders_fast, "CUSTOMERS_AT_ONCE", 7)
     path = write(tmp_path, shop_export(3000))
     fast = import_orders(sqlite_engine, path)
     assert fast.fast_path and fast.added == 3000
