@@ -84,8 +84,9 @@ def reads_only(endpoint: F) -> F:
 
 def _reading(request: Request) -> bool:
     """Whether this request's transaction only reads: a GET, or a route marked reads_only."""
-    endpoint = request.scope.get("endpoint")
-    return request.method in SAFE_METHODS or getattr(endpoint, "keepwell_reads_only", False)
+    if request.method in SAFE_METHODS:
+        return True
+    return bool(getattr(request.scope.get("endpoint"), "keepwell_reads_only", False))
 
 
 def request_session(request: Request) -> Iterator[Session]:
