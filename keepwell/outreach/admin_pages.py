@@ -28,7 +28,7 @@ def _page(request: Request, session: DbSession, status: int = 200, **extra: Any)
         "admin_smtp.html",
         {"section": "admin", "title": "SMTP settings", "smtp": smtp.smtp_settings(session),
          "outbox": smtp.outbox_glance(session), "tls_modes": mail.TLS_MODES,
-         "form": extra.pop("form", None) or smtp.overrides(session), **extra},
+         "form": extra.pop("form", None) or mail.smtp_overrides(session), **extra},
         status=status,
     )  # fmt: skip
 

@@ -79,12 +79,20 @@ class SmtpConfig:
         return bool(self.host and self.sender)
 
 
+SMTP_SETTING = "outreach.smtp"
+
+
+def smtp_overrides(session: Session) -> dict[str, Any]:
+    """The desk setting `outreach.smtp` as stored: {} when never set, or when set by hand
+    (/admin/settings) to something else than a map (then the environment applies)."""
+    stored = settings.get(session, SMTP_SETTING, {})
+    return stored if isinstance(stored, dict) else {}
+
+
 def smtp_config(session: Session) -> SmtpConfig:
     """The SMTP settings: the environment, overridden by the desk setting `outreach.smtp`."""
     env = os.environ
-    stored = settings.get(session, "outreach.smtp", {})
-    # set by hand (/admin/settings) to something else than a map: the environment applies
-    override: dict[str, Any] = stored if isinstance(stored, dict) else {}
+    override = smtp_overrides(session)
     tls = str(override.get("tls") or env.get("KEEPWELL_SMTP_TLS") or "starttls").lower()
     if tls not in TLS_MODES:
         tls = "starttls"

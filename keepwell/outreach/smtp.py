@@ -29,7 +29,7 @@ from keepwell.outreach import mail
 from keepwell.outreach.models import Message
 from keepwell.settings import service as settings
 
-OVERRIDE_KEY = "outreach.smtp"
+OVERRIDE_KEY = mail.SMTP_SETTING
 # (key of the override map, environment variable, label), in the order shown
 FIELDS = (
     ("host", "KEEPWELL_SMTP_HOST", "Host"),
@@ -64,16 +64,10 @@ class SmtpSettings:
     password_set: bool  # KEEPWELL_SMTP_PASSWORD is set (never shown)
 
 
-def overrides(session: Session) -> dict[str, Any]:
-    """The desk setting `outreach.smtp` as stored ({} when never set)."""
-    stored = settings.get(session, OVERRIDE_KEY, {})
-    return stored if isinstance(stored, dict) else {}
-
-
 def smtp_settings(session: Session) -> SmtpSettings:
     """The settings `mail.smtp_config` uses, each with where it comes from."""
     config = mail.smtp_config(session)
-    stored = overrides(session)
+    stored = mail.smtp_overrides(session)
     used = {
         "host": config.host, "port": str(config.port), "tls": config.tls,
         "from": config.sender, "user": config.user,
@@ -130,7 +124,7 @@ def set_overrides(
             raise InvalidInput("user", f"give a user name of at most {MAX_USER} characters")
         stored["user"] = name
     if stored:
-        if stored != overrides(session):
+        if stored != mail.smtp_overrides(session):
             settings.put(session, OVERRIDE_KEY, stored)
     else:
         settings.remove(session, OVERRIDE_KEY)
