@@ -55,6 +55,17 @@ def ready_engine(database: str | None) -> Engine:
 
 
 @contextmanager
+def engine_in_use(database: str | None) -> Iterator[Engine]:
+    """ready_engine for a block; its connections are closed when the block ends (on
+    SQLite the last one to close folds the write-ahead log into the database file)."""
+    engine = ready_engine(database)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@contextmanager
 def session_for(database: str | None) -> Iterator[Session]:
     """A session on the database, committed when the block ends without error.
 

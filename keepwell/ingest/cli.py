@@ -15,12 +15,12 @@ from keepwell import clock, config, db
 from keepwell.clikit import (
     Database,
     JsonOpt,
+    engine_in_use,
     errors,
     money,
     out,
     print_json,
     progress,
-    ready_engine,
     say,
 )
 
@@ -116,8 +116,7 @@ def import_orders_cmd(
         code = parse_currency(currency)
     except CellError as exc:
         raise typer.BadParameter(str(exc), param_hint="--currency") from None
-    with errors():
-        engine = ready_engine(database)
+    with errors(), engine_in_use(database) as engine:
         options = ImportOptions(
             mapping=options_map,
             date_format=date_format,
@@ -150,8 +149,7 @@ def import_customers_cmd(
     from keepwell.ingest.importer import ImportOptions
 
     options_map = _parse_map(mapping)
-    with errors():
-        engine = ready_engine(database)
+    with errors(), engine_in_use(database) as engine:
         options = ImportOptions(
             mapping=options_map,
             date_format=date_format,
