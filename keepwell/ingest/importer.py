@@ -12,13 +12,12 @@ import csv
 import heapq
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from itertools import chain
 from pathlib import Path
 from queue import Queue
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -34,9 +33,6 @@ Progress = Callable[[int, int], None]
 T = TypeVar("T")
 BATCH_ROWS = 20_000
 LOOKUP_CHUNK = 900
-# Rows per INSERT statement on SQLite (bound at once), within its oldest variable limit.
-SQLITE_VARIABLES = 999
-ROWS_PER_INSERT = 100
 
 
 @dataclass(frozen=True)
@@ -110,6 +106,8 @@ class ImportRunState:
         self.rejects = (
             RejectsFile(options.skip_invalid, source.header) if options.skip_invalid else None
         )
+        # what to do once the transaction is over, committed or not (e.g. detach a file)
+        self.after_transaction: list[Callable[[], None]] = []
 
     @property
     def writing(self) -> bool:
@@ -184,69 +182,59 @@ def finish_run(conn: Connection, run_id: int, summary: ImportSummary) -> None:
 _DONE = object()
 
 
-def pipelined(items: Iterator[T], write: Callable[[T], None]) -> None:
-    """Call `write` on each item on a second thread while the next item is produced.
+class Worker(Generic[T]):
+    """Calls `work` on each item put, in order, on a thread of its own.
 
     Parsing is Python; writing spends most of its time inside the database driver,
-    which lets go of the GIL, so the two overlap. The first error on either side
-    stops both and is raised here.
+    which lets go of the GIL, so the two overlap. After a failure the worker skips the
+    rest; `put` and `close` raise the first failure.
     """
-    queue: Queue[object] = Queue(maxsize=2)
-    failures: list[BaseException] = []
 
-    def worker() -> None:
-        while (item := queue.get()) is not _DONE:
-            if failures:
+    def __init__(self, work: Callable[[T], None], name: str) -> None:
+        self._work = work
+        self._queue: Queue[object] = Queue(maxsize=2)
+        self.failures: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not _DONE:
+            if self.failures:
                 continue  # drain after a failure
             try:
-                write(item)  # type: ignore[arg-type]
+                self._work(item)  # type: ignore[arg-type]
             except BaseException as exc:
-                failures.append(exc)
+                self.failures.append(exc)
 
-    thread = threading.Thread(target=worker, name="keepwell-import-writer", daemon=True)
-    thread.start()
+    def put(self, item: T) -> None:
+        if self.failures:
+            raise self.failures[0]
+        self._queue.put(item)
+
+    def close(self) -> None:
+        """Wait for the items put so far; raise the first failure."""
+        self.stop()
+        if self.failures:
+            raise self.failures[0]
+
+    def stop(self) -> None:
+        """Wait for the items put so far, whatever happened to them."""
+        if self._thread.is_alive():
+            self._queue.put(_DONE)
+            self._thread.join()
+
+
+def pipelined(items: Iterator[T], write: Callable[[T], None]) -> None:
+    """Call `write` on each item on a second thread (a Worker) while the next item is
+    produced. The first error on either side stops both and is raised here."""
+    worker = Worker(write, "keepwell-import-writer")
     try:
         for item in items:
-            if failures:
-                break
-            queue.put(item)
-    finally:
-        queue.put(_DONE)
-        thread.join()
-    if failures:
-        raise failures[0]
-
-
-def insert_rows(conn: Connection, head: str, values: str, rows: Sequence[Sequence[Any]]) -> None:
-    """`head VALUES values, values, …` for these rows, many rows per statement (SQLite).
-
-    `head` is `INSERT INTO table (columns)`, `values` one row's `(?, ?, …)` (constants
-    may be written into it). Binding a hundred rows per step instead of one halves the
-    cost of a bulk insert: most of it is the driver's work per statement, not SQLite's.
-    """
-    if rows:
-        width = len(rows[0])
-        flat = tuple(chain.from_iterable(rows))
-        if len(flat) != width * len(rows):
-            raise ValueError("rows of different lengths")
-        insert_flat(conn, head, values, flat, width)
-
-
-def insert_flat(
-    conn: Connection, head: str, values: str, flat: tuple[Any, ...], width: int
-) -> None:
-    """insert_rows for rows laid end to end in one tuple, `width` values each."""
-    if len(flat) % width:
-        raise ValueError(f"{len(flat)} values do not make rows of {width}")
-    per = max(1, min(ROWS_PER_INSERT, SQLITE_VARIABLES // width))
-    step = per * width
-    full = len(flat) // step * step
-    if full:
-        sql = f"{head} VALUES {', '.join([values] * per)}"
-        conn.exec_driver_sql(sql, [flat[i : i + step] for i in range(0, full, step)])
-    if full < len(flat):
-        sql = f"{head} VALUES {', '.join([values] * ((len(flat) - full) // width))}"
-        conn.exec_driver_sql(sql, flat[full:])
+            worker.put(item)
+    except BaseException:
+        worker.stop()
+        raise
+    worker.close()
 
 
 @contextmanager
@@ -318,4 +306,7 @@ def run_import(
             if state.rejects is not None:
                 state.rejects.close()
             raise
+        finally:
+            for cleanup in reversed(state.after_transaction):
+                cleanup()
     return state.summary

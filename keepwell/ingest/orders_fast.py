@@ -8,22 +8,27 @@ formatted amount, a date that is not plain ISO, a zone offset, an empty cell, an
 unknown e-mail shape, an order id seen twice — makes it undo what it wrote and hand
 the file to the careful path. A clean file goes fast; a dirty one gets precise errors;
 both obey the same rules and give the same result.
+
+Into an empty orders table the checked batches are not bound row by row from Python:
+they are staged in scratch files by a compiled writer and copied in by SQLite itself
+(see staging). Into a table that has orders, each row is compared with what is stored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from itertools import chain, repeat
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sqlalchemy as sa
 
 from keepwell.customers import derived
-from keepwell.ingest.importer import insert_flat, insert_rows, pipelined
+from keepwell.ingest.importer import Worker, pipelined
 from keepwell.ingest.ledger import SeenKeys
 from keepwell.ingest.parsing import MAX_AMOUNT_MINOR, MAX_QUANTITY, MIN_YEAR, currency_exponent
+from keepwell.ingest.staging import Part, Staging
 
 if TYPE_CHECKING:
     from keepwell.ingest.orders_import import _OrdersImport
@@ -33,15 +38,13 @@ ISO_TIME = r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?$"
 QUANTITY = r"^\d{1,7}$"
 EMAIL = r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$"
 BLOCK_BYTES = 1 << 22
-# New customers written per pass at the end: their rows as Python objects take memory.
-CUSTOMERS_AT_ONCE = 50_000
 # Per-customer revenue is summed in int64; a batch adds at most rows × MAX_AMOUNT_MINOR.
 REVENUE_LIMIT = (1 << 62) - (1 << 22) * MAX_AMOUNT_MINOR
 
 
-# A batch ready to write: into an empty table, its rows' values laid end to end in one
-# tuple (see importer.insert_flat); into a table with orders, a list of row tuples.
-Prepared = tuple[Any, ...] | list[tuple[Any, ...]]
+# A batch ready to write: into an empty table, an Arrow record batch for the scratch
+# file (see staging); into a table with orders, a list of row tuples.
+Prepared = Any
 
 
 class NotFast(Exception):
@@ -65,9 +68,10 @@ def fast_path_refusal(imp: _OrdersImport) -> str | None:
         if refused:
             return reason
     try:
+        import adbc_driver_sqlite  # noqa: F401
         import pyarrow  # noqa: F401
-    except ImportError:
-        return "pyarrow is not installed"
+    except ImportError as exc:  # both are dependencies; a broken install still imports
+        return f"{exc.name} cannot be imported"
     return None
 
 
@@ -98,9 +102,19 @@ def import_fast(imp: _OrdersImport) -> FreshCustomers:
             )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise NotFast(str(exc)) from exc
-        batches = _FastBatches(imp, wanted, reader, raw)
+        staging = Staging(imp.conn)
+        imp.state.after_transaction.append(staging.discard)
+        batches = _FastBatches(imp, wanted, reader, raw, staging)
+        copier = Worker(batches.copy_in, "keepwell-import-copier")
+        batches.copier = copier
         try:
-            pipelined(batches.rows(), batches.write)
+            try:
+                pipelined(batches.rows(), batches.write)
+                batches.seal()  # the last part
+            except BaseException:
+                copier.stop()
+                raise
+            copier.close()
         except sa.exc.IntegrityError as exc:  # an order id twice in the file
             raise NotFast("a repeated order id") from exc
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
@@ -117,8 +131,9 @@ class FreshCustomers:
     `customers.derived.refresh` (a test holds it to that), without inserting each
     customer and then updating it."""
 
-    def __init__(self, imp: _OrdersImport) -> None:
+    def __init__(self, imp: _OrdersImport, staging: Staging) -> None:
         self.imp = imp
+        self.staging = staging
         self.first_id = imp.next_customer_id
         self.ids: list[int] = []
         self.keys: list[str] = []
@@ -175,7 +190,7 @@ class FreshCustomers:
         np.maximum.at(self.last, at, moments)
 
     def write(self) -> None:
-        """Insert the new customers, a hundred to a statement, derived columns and all."""
+        """Insert the new customers, derived columns and all, through a scratch file."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -183,45 +198,45 @@ class FreshCustomers:
             return
         if len(self.orders) != len(self.ids) or not self.orders.all():
             raise AssertionError("a new customer without an order")  # each came with one
-        imp = self.imp
-        days = derived.default_cadence_days(imp.conn)
+        days = derived.default_cadence_days(self.imp.conn)
         first = pa.array(self.first, pa.int64()).cast(pa.timestamp("us"))
         last = pa.array(self.last, pa.int64()).cast(pa.timestamp("us"))
-        anniversary = pc.add(pc.multiply(pc.month(first), 100), pc.day(first))
         check_in = pc.add(first, pa.scalar(timedelta(days=days), pa.duration("us")))
-        stamp = str(imp.stored_now)
-        assert all(c in "0123456789-:. " for c in stamp)  # a literal of our own making
-        head = (
-            "INSERT INTO customers (id, external_id, name, email, tags, marketing_consent, "
-            "created_at, updated_at, version, first_seen, order_count, revenue_minor, "
-            "last_order_at, anniversary_md, next_check_in_at)"
+        columns = {
+            "id": pa.array(self.ids, pa.int64()),
+            "external_id": pa.array(self.keys, pa.string()),
+            "name": pa.array(self.names, pa.string()),
+            "email": pa.array(self.emails, pa.string()),
+            "first_seen": pc.cast(first, pa.string()),
+            "order_count": pa.array(self.orders, pa.int64()),
+            "revenue_minor": pa.array(self.revenue, pa.int64()),
+            "last_order_at": pc.cast(last, pa.string()),
+            "anniversary_md": pc.add(pc.multiply(pc.month(first), 100), pc.day(first)),
+            "next_check_in_at": pc.cast(check_in, pa.string()),
+        }
+        self.staging.append("customers", pa.table(columns))
+        part = self.staging.seal()
+        assert part is not None
+        schema = self.staging.attach(part)
+        derived_columns = (
+            "first_seen, order_count, revenue_minor, last_order_at, anniversary_md, "
+            "next_check_in_at"
         )
-        values = f"(?, ?, ?, ?, '[]', 0, '{stamp}', '{stamp}', 1, ?, ?, ?, ?, ?, ?)"
-        first_text, last_text = pc.cast(first, pa.string()), pc.cast(last, pa.string())
-        check_in_text = pc.cast(check_in, pa.string())
-        for start in range(0, len(self.ids), CUSTOMERS_AT_ONCE):  # memory: a chunk's rows
-            end = start + CUSTOMERS_AT_ONCE
-            rows = list(
-                zip(
-                    self.ids[start:end],
-                    self.keys[start:end],
-                    self.names[start:end],
-                    self.emails[start:end],
-                    first_text[start:end].to_pylist(),
-                    self.orders[start:end].tolist(),
-                    self.revenue[start:end].tolist(),
-                    last_text[start:end].to_pylist(),
-                    anniversary[start:end].to_pylist(),
-                    check_in_text[start:end].to_pylist(),
-                    strict=True,
-                )
-            )
-            insert_rows(imp.conn, head, values, rows)
+        self.imp.conn.exec_driver_sql(
+            "INSERT INTO customers (id, external_id, name, email, tags, marketing_consent, "  # noqa: S608
+            f"created_at, updated_at, version, {derived_columns}) "
+            f"SELECT id, external_id, name, email, '[]', 0, ?1, ?1, 1, {derived_columns} "
+            f"FROM {schema}.customers ORDER BY rowid",
+            (self.imp.stored_now,),
+        )
 
 
 class _FastBatches:
-    def __init__(self, imp: _OrdersImport, wanted: dict[str, str], reader: Any, raw: Any) -> None:
+    def __init__(
+        self, imp: _OrdersImport, wanted: dict[str, str], reader: Any, raw: Any, staging: Staging
+    ) -> None:
         self.imp = imp
+        self.staging = staging
         self.wanted = wanted
         self.reader = reader
         self.raw = raw
@@ -231,35 +246,45 @@ class _FastBatches:
         self.amount_pattern = (
             rf"^\d{{1,15}}(?:\.\d{{1,{exponent}}})?$" if exponent else r"^\d{1,15}$"
         )
-        self.insert_sql = self._insert_sql()
-        self.width = 0  # values per row written (into an empty table: see prepare)
-        self.fresh = FreshCustomers(imp)
+        self.fresh = FreshCustomers(imp, staging)
+        # Orders are staged in parts of about equal size, each copied in (by `copier`)
+        # while the next is written; the connection can attach a few files (one is
+        # kept for the customers).
+        parts = max(1, staging.limit - 2)
+        expected = -(-imp.source.size // BLOCK_BYTES)
+        self.part_batches = max(1, -(-expected // parts))
+        self.batches_in_part = 0
+        self.copier: Worker[Part] | None = None
 
         self.seen = SeenKeys()
         latest = imp.dates.latest.astimezone(UTC).replace(tzinfo=None)
         self.window = (datetime(MIN_YEAR, 1, 1), latest)
 
-    def _insert_sql(self) -> tuple[str, str]:
-        """The INSERT's head and one row's values. Values that are the same on every row
-        are written into the statement once (checked literals: a currency code, an id, a
-        timestamp), so each row binds only what varies — the driver's binding is most of
-        an insert's cost."""
+    def seal(self) -> None:
+        """End the part being staged and hand it to the copier."""
+        self.batches_in_part = 0
+        part = self.staging.seal()
+        if part is not None:
+            assert self.copier is not None
+            self.copier.put(part)
+
+    def copy_in(self, part: Part) -> None:
+        """Into an empty table: copy a staged part's orders in, in the file's order, with
+        one statement; what is the same on every row is bound once."""
+        schema = self.staging.attach(part)
         imp = self.imp
-        currency = imp.options.currency
-        assert currency.isalpha() and len(currency) == 3
-        stamp = str(imp.stored_now)
-        assert all(c in "0123456789-:. " for c in stamp)
-        present = {f: "?" if f in self.wanted else "NULL" for f in ("product", "description")}
-        quantity = "?" if "quantity" in self.wanted else "1"
-        head = (
-            "INSERT INTO orders (external_id, customer_id, ordered_at, amount_minor, "
-            "currency, quantity, product, description, import_id, created_at)"
+        given = {
+            column: column if column in self.wanted else default
+            for column, default in (("quantity", "1"), ("product", "NULL"), ("description", "NULL"))
+        }
+        imp.conn.exec_driver_sql(
+            "INSERT INTO orders (external_id, customer_id, ordered_at, amount_minor, "  # noqa: S608
+            "currency, quantity, product, description, import_id, created_at) "
+            "SELECT external_id, customer_id, ordered_at, amount_minor, ?, "
+            f"{given['quantity']}, {given['product']}, {given['description']}, ?, ? "
+            f"FROM {schema}.orders ORDER BY rowid",
+            (imp.options.currency, imp.run_id, imp.stored_now),
         )
-        values = (
-            f"(?, ?, ?, ?, '{currency}', {quantity}, {present['product']}, "
-            f"{present['description']}, {int(imp.run_id)}, '{stamp}')"
-        )
-        return head, values
 
     def rows(self) -> Iterator[Prepared]:
         for batch in self.reader:
@@ -271,10 +296,13 @@ class _FastBatches:
 
     def write(self, rows: Prepared) -> None:
         imp = self.imp
-        if isinstance(rows, tuple):  # into an empty table: every row is new
-            head, values = self.insert_sql
-            insert_flat(imp.conn, head, values, rows, self.width)
-            imp.summary.added += len(rows) // self.width
+        if not isinstance(rows, list):  # into an empty table: every row is new
+            self.staging.append("orders", rows)
+            imp.summary.added += rows.num_rows
+            self.batches_in_part += 1
+            room = len(self.staging.parts) + 2 < self.staging.limit  # this part, customers
+            if self.batches_in_part >= self.part_batches and room:
+                self.seal()
             return
         rows = imp.split_existing(rows)  # updates the changed, counts the unchanged
         if rows:
@@ -284,8 +312,6 @@ class _FastBatches:
     def prepare(self, batch: Any) -> Prepared:
         import pyarrow as pa
         import pyarrow.compute as pc
-
-        n = batch.num_rows
 
         def text(field: str) -> Any:
             return pc.utf8_trim_whitespace(batch.column(self.wanted[field]))
@@ -324,14 +350,14 @@ class _FastBatches:
             q = pc.cast(q_text, pa.int64())
             if pc.max(q).as_py() > MAX_QUANTITY:
                 raise NotFast("a huge quantity")
-            quantities = q.to_numpy().tolist()
-        emails: list[str | None] = [None] * n
+            quantities = q
+        emails = None
         if "customer_email" in self.wanted:
             e = pc.utf8_lower(text("customer_email"))
             require(pc.or_(pc.equal(e, ""), pc.match_substring_regex(e, EMAIL)), "an e-mail")
-            emails = pc.if_else(pc.equal(e, ""), pa.scalar(None, pa.string()), e).to_pylist()
+            emails = pc.if_else(pc.equal(e, ""), pa.scalar(None, pa.string()), e)
         names = (
-            pc.utf8_slice_codeunits(text("customer_name"), 0, 300).to_pylist()
+            pc.utf8_slice_codeunits(text("customer_name"), 0, 300)
             if "customer_name" in self.wanted
             else None
         )
@@ -340,19 +366,19 @@ class _FastBatches:
 
         customer_ids = self.customer_ids(customers, names, emails)
         self.fresh.count(customer_ids, amounts, when)
-        key_list = keys.to_pylist()
-        columns = [
-            key_list,
-            customer_ids.to_numpy().tolist(),
-            pc.cast(when, pa.string()).to_pylist(),
-            amounts.to_numpy().tolist(),
-        ]
-        if not self.imp.had_orders:  # the short statement: constants are in its text
-            columns += [values for values in (quantities, products, notes) if values is not None]
-            self.width = len(columns)
-            return tuple(chain.from_iterable(zip(*columns, strict=True)))
+        columns = {
+            "external_id": keys,
+            "customer_id": customer_ids,
+            "ordered_at": pc.cast(when, pa.string()),
+            "amount_minor": amounts,
+        }
+        if not self.imp.had_orders:  # staged, then copied in by one statement
+            optional = {"quantity": quantities, "product": products, "description": notes}
+            columns.update((name, v) for name, v in optional.items() if v is not None)
+            return pa.record_batch(columns)
         # Into a table that has orders: the unique index no longer tells a repeated id
         # in the file from an order imported before, so the file's ids are tracked.
+        key_list = keys.to_pylist()
         hashes = [hash(key) for key in key_list]
         if self.seen.contains(hashes).any() or len(set(hashes)) != len(hashes):
             raise NotFast("a repeated order id")
@@ -360,11 +386,14 @@ class _FastBatches:
         imp = self.imp
         return list(
             zip(
-                *columns,
+                key_list,
+                customer_ids.to_numpy().tolist(),
+                columns["ordered_at"].to_pylist(),
+                amounts.to_numpy().tolist(),
                 repeat(imp.options.currency),
-                quantities if quantities is not None else repeat(1),
-                products if products is not None else repeat(None),
-                notes if notes is not None else repeat(None),
+                quantities.to_numpy().tolist() if quantities is not None else repeat(1),
+                products.to_pylist() if products is not None else repeat(None),
+                notes.to_pylist() if notes is not None else repeat(None),
                 repeat(imp.run_id),
                 repeat(imp.stored_now),
                 strict=False,
@@ -372,7 +401,8 @@ class _FastBatches:
         )
 
     def optional(self, text: Any, field: str, limit: int | None) -> Any:
-        """A trimmed optional text column: None where empty, cut at `limit` characters."""
+        """A trimmed optional text column (Arrow): null where empty, cut at `limit`
+        characters; None if the file has no such column."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -381,11 +411,9 @@ class _FastBatches:
         values = text(field)
         if limit is not None:
             values = pc.utf8_slice_codeunits(values, 0, limit)
-        return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values).to_pylist()
+        return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
 
-    def customer_ids(
-        self, customers: Any, names: list[str] | None, emails: list[str | None]
-    ) -> Any:
+    def customer_ids(self, customers: Any, names: Any, emails: Any) -> Any:
         """Each row's customer id; customers not known yet are numbered (FreshCustomers).
 
         Arrow encodes the batch's customer column as a dictionary (its distinct keys, in
@@ -410,19 +438,15 @@ class _FastBatches:
 
                 if erased_keys(imp.conn, missing):
                     raise NotFast("a customer erased on request")  # the careful path says so
-            if missing and names is None and "customer_email" not in self.wanted:
+            if missing and names is None and emails is None:
                 found.update(self.fresh.meet(dict.fromkeys(missing, ("", None))))
             elif missing:
                 # where each new customer first appears, for the name and e-mail to give them
                 rows = pc.index_in(pa.array(missing, pa.string()), value_set=customers)
-                found.update(
-                    self.fresh.meet(
-                        {
-                            key: (names[row] if names else "", emails[row])
-                            for key, row in zip(missing, rows.to_pylist(), strict=True)
-                        }
-                    )
-                )
+                given_names = names.take(rows).to_pylist() if names is not None else repeat("")
+                given_emails = emails.take(rows).to_pylist() if emails is not None else repeat(None)
+                details = zip(given_names, given_emails, strict=False)
+                found.update(self.fresh.meet(dict(zip(missing, details, strict=False))))
             known.update(found)
             for at, key in zip(unknown, new, strict=True):
                 ids[at] = found[key]

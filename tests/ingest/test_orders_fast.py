@@ -82,8 +82,6 @@ def test_fast_and_careful_paths_agree(
             with clock.frozen("2026-11-25T10:00:00"):
                 import_customers(desk, people)
     monkeypatch.setattr(orders_fast, "BLOCK_BYTES", block)
-    if block < orders_fast.BLOCK_BYTES:  # and the new customers written a few at a time
-        monkeypatch.setattr(orders_fast, "CUSTOMERS_AT_ONCE", 7)
     path = write(tmp_path, shop_export(3000))
     fast = import_orders(sqlite_engine, path)
     assert fast.fast_path and fast.added == 3000
@@ -260,22 +258,3 @@ def test_new_customers_arrive_with_the_columns_a_refresh_derives(
     # new customers fall under the default cadence of 30 days after their first order
     new = [r for r in after_import if r[1] not in ("C1", "C2")]
     assert all(r[7] is not None and r[7][:10] > r[2][:10] for r in new)
-
-
-@pytest.mark.parametrize("count_rows", [0, 1, 66, 99, 100, 101, 250])
-@pytest.mark.parametrize("width", [2, 15])
-def test_insert_rows_writes_every_row_in_order(
-    sqlite_engine: Engine, count_rows: int, width: int
-) -> None:
-    from keepwell.ingest.importer import insert_rows
-
-    columns = ", ".join(f"c{i}" for i in range(width))
-    data = [tuple(f"{r}-{c}" for c in range(width)) for r in range(count_rows)]
-    with sqlite_engine.begin() as conn:
-        conn.exec_driver_sql(f"CREATE TABLE t (n INTEGER PRIMARY KEY, {columns})")
-        insert_rows(conn, f"INSERT INTO t ({columns})", f"({', '.join('?' * width)})", data)
-        assert [
-            tuple(r) for r in conn.exec_driver_sql(f"SELECT {columns} FROM t ORDER BY n")
-        ] == data
-        with pytest.raises(ValueError, match="different lengths"):
-            insert_rows(conn, "INSERT INTO t (c0, c1)", "(?, ?)", [("a", "b"), ("c",)])
