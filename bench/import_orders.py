@@ -49,45 +49,62 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
 
 
 FLOOR = r"""
-import csv, sqlite3, sys, time
+import sqlite3, sys, time
+import adbc_driver_sqlite.dbapi as adbc
+import pyarrow as pa, pyarrow.compute as pc, pyarrow.csv as pacsv
 from keepwell.db import make_engine, upgrade
 path, db = sys.argv[1], sys.argv[2]
 engine = make_engine(f"sqlite:///{db}")
 upgrade(engine)
 engine.dispose()
-with open(path, newline="") as f:  # parsed beforehand, outside the timing: no checks at all
-    rows = [(r[0], int(r[1][1:]) + 1, r[2] + ".000000", int(r[4].replace(".", "")), int(r[3]))
-            for r in csv.reader(f) if r[0] != "order_id"]
-customers = sorted({r[1] for r in rows})
-full = len(rows) // 100 * 100  # a hundred rows per statement, flattened beforehand too
-chunks = [sum(rows[i:i + 100], ()) for i in range(0, full, 100)]
-rest = sum(rows[full:], ())
+# parsed beforehand, outside the timing, with no checks at all
+t = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types={
+    "customer_id": pa.string(), "created_at": pa.string(), "amount": pa.string()}))
+ids = pc.add(pc.cast(pc.utf8_slice_codeunits(t["customer_id"], 1, 20), pa.int64()), 1)
+orders = pa.table({
+    "external_id": t["order_id"], "customer_id": ids,
+    "ordered_at": pc.binary_join_element_wise(t["created_at"], ".000000", ""),
+    "amount_minor": pc.cast(pc.replace_substring(t["amount"], ".", ""), pa.int64()),
+    "quantity": t["quantity"]})
+customers = pa.table({"id": pc.unique(ids)})
+stage = db + ".stage"
 start = time.perf_counter()
+writer = adbc.connect(stage, autocommit=True)
+cur = writer.cursor()
+for pragma in ("journal_mode = OFF", "synchronous = OFF"):
+    cur.execute(f"PRAGMA {pragma}"); cur.fetchall()
+cur.execute("BEGIN")
+cur.adbc_ingest("orders", orders, mode="create")
+cur.adbc_ingest("customers", customers, mode="create")
+cur.execute("COMMIT"); cur.close(); writer.close()
 con = sqlite3.connect(db, isolation_level=None)
-con.execute("PRAGMA journal_mode=WAL"); con.execute("PRAGMA synchronous=NORMAL")
+con.execute("PRAGMA journal_mode=WAL"); con.execute("PRAGMA synchronous=NORMAL"); con.execute("PRAGMA threads=2")
 con.execute("BEGIN")
+con.execute("ATTACH DATABASE ? AS stage", (stage,))
 con.execute("DROP INDEX ix_orders_customer_timeline")
+indexes = con.execute("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'customers' AND type = 'index' AND sql IS NOT NULL").fetchall()
+for name, _ in indexes:
+    con.execute(f"DROP INDEX {name}")
 con.execute("DROP TRIGGER customers_fts_insert")  # new customers are indexed for search in bulk
-con.executemany("INSERT INTO customers (id, name, tags, marketing_consent, created_at, updated_at, version) "
-                "VALUES (?, '', '[]', 0, '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000', 1)",
-                [(c,) for c in customers])
-con.execute("INSERT INTO customers_fts (rowid, name, email, company) SELECT id, name, email, company FROM customers")
-one = "(?, ?, ?, ?, 'USD', ?, '2026-01-01 00:00:00.000000')"  # a hundred rows per statement
-head = ("INSERT INTO orders (external_id, customer_id, ordered_at, amount_minor, currency, quantity,"
-        " created_at) VALUES ")
-con.executemany(head + ", ".join([one] * 100), chunks)
-if rest:
-    con.execute(head + ", ".join([one] * (len(rest) // 5)), rest)
+con.execute("INSERT INTO orders (external_id, customer_id, ordered_at, amount_minor, currency, quantity, created_at) "
+            "SELECT external_id, customer_id, ordered_at, amount_minor, 'USD', quantity, '2026-01-01 00:00:00.000000' FROM stage.orders ORDER BY rowid")
 con.execute("CREATE INDEX ix_orders_customer_timeline ON orders (customer_id, ordered_at, amount_minor)")
+con.execute("INSERT INTO customers (id, name, tags, marketing_consent, created_at, updated_at, version) "
+            "SELECT id, '', '[]', 0, '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000', 1 FROM stage.customers ORDER BY rowid")
+for _, sql in indexes:
+    con.execute(sql)
+con.execute("INSERT INTO customers_fts (rowid, name, email, company) SELECT id, name, email, company FROM customers")
 con.execute("COMMIT")
+con.execute("DETACH DATABASE stage")
 con.close()
 print(time.perf_counter() - start)
 """
 
 
 def floor(csv_path: Path, db: Path) -> float:
-    """SQLite's own share: the same rows, parsed beforehand with no checks, written into
-    Keepwell's schema (WAL, the two indexes, one transaction) by Python's sqlite3."""
+    """The database's own share: the same rows, parsed beforehand with no checks, written
+    into Keepwell's schema the way Keepwell writes them (staged by ADBC's SQLite driver,
+    copied in by INSERT … SELECT, indexes built at the end, WAL, one transaction)."""
     fresh(db)
     out = subprocess.run(
         [sys.executable, "-c", FLOOR, str(csv_path), str(db)],
@@ -109,7 +126,7 @@ def sqlite_utils() -> Path:
 
 
 def fresh(path: Path) -> Path:
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", ".stage"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     return path
 
@@ -219,13 +236,13 @@ def main() -> None:
     floor_s = statistics.median(floors)
     lines += [
         "",
-        f"For scale: writing the same rows into Keepwell's schema with Python's sqlite3 — "
-        f"parsed beforehand and unchecked, a hundred rows per INSERT as Keepwell writes them, "
-        f"timed from the first write to the commit (WAL, the two indexes) — takes "
-        f"{floor_s:.2f} s, that is {utils_t.seconds / floor_s:.1f}× "
-        f"faster than sqlite-utils and {floor_s / shell_t.seconds if shell_t else 0:.1f}× the "
-        f"shell's `.import`. Whatever Keepwell does on top (start-up, reading, checking, "
-        f"customers, first-seen dates) comes on top of that floor.",
+        f"For scale, the database's share: the same rows parsed beforehand with no checks, "
+        f"written into Keepwell's schema the way Keepwell writes them (staged into a scratch "
+        f"file by ADBC's SQLite driver, copied in by `INSERT … SELECT`, the indexes built at "
+        f"the end, WAL, one transaction), take {floor_s:.2f} s. Whatever Keepwell does on top "
+        f"(start-up, reading and checking every cell, numbering customers, their first-seen "
+        f"dates and totals) takes the other {ours.seconds - floor_s:.2f} s; reading and "
+        f"checking overlap the writing on a second and third thread.",
     ]
     body = "\n".join(lines)
     print(body)
