@@ -102,7 +102,12 @@ def import_fast(imp: _OrdersImport) -> FreshCustomers:
             )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise NotFast(str(exc)) from exc
-        staging = Staging(imp.conn)
+        from adbc_driver_manager import Error as StagingError
+
+        try:
+            staging = Staging(imp.conn)
+        except OSError as exc:  # no room beside the database: the careful path needs none
+            raise NotFast(f"no scratch directory: {exc}") from exc
         imp.state.after_transaction.append(staging.discard)
         batches = _FastBatches(imp, wanted, reader, raw, staging)
         copier = Worker(batches.copy_in, "keepwell-import-copier")
@@ -119,6 +124,8 @@ def import_fast(imp: _OrdersImport) -> FreshCustomers:
             raise NotFast("a repeated order id") from exc
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise NotFast(str(exc)) from exc
+        except (StagingError, OSError) as exc:  # e.g. a full disk: the careful path says so
+            raise NotFast(f"staging: {exc}") from exc
         imp.source.rows_read = batches.rows_read
         return batches.fresh
 

@@ -105,7 +105,12 @@ class Staging:
         try:
             self._close_writer(commit=False)
             while self.attached:
-                self.conn.exec_driver_sql(f"DETACH DATABASE {self.attached.pop()}")
+                self.conn.exec_driver_sql(f"DETACH DATABASE {self.attached[-1]}")
+                self.attached.pop()
+        except Exception:
+            # never mask how the import ended; a connection that keeps a scratch file
+            # attached must not go back to the pool
+            self.conn.invalidate()
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
 

@@ -159,3 +159,36 @@ def test_a_producer_failure_waits_for_the_worker_and_wins() -> None:
     worker.put(2)
     worker.close()
     assert done == [1, 2]
+
+
+def test_a_staging_failure_hands_the_file_to_the_careful_path(
+    sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scratch file that cannot be written (a full disk, say) costs speed, not the
+    import: the careful path imports the same file, and nothing is left behind."""
+    import adbc_driver_manager
+
+    monkeypatch.setattr(orders_fast, "BLOCK_BYTES", 2048)
+    real_append = Staging.append
+    calls: list[str] = []
+
+    def failing_append(self: Staging, table: str, batch: object) -> None:
+        calls.append(table)
+        if len(calls) == 20:  # a few parts in: some orders are copied in already
+            raise adbc_driver_manager.OperationalError(
+                "disk I/O error", status_code=adbc_driver_manager.AdbcStatusCode.IO
+            )
+        real_append(self, table, batch)
+
+    monkeypatch.setattr(Staging, "append", failing_append)
+    copied: list[str] = []
+    real_attach = Staging.attach
+    monkeypatch.setattr(
+        Staging, "attach", lambda self, part: copied.append(part.schema) or real_attach(self, part)
+    )
+    summary = import_orders(sqlite_engine, write(tmp_path, shop_export(2000)))
+    assert len(calls) == 20 and len(copied) >= 2 and not summary.fast_path
+    assert (summary.added, count(sqlite_engine, "orders")) == (2000, 2000)
+    assert count(sqlite_engine, "customers") == summary.customers_added
+    db = database_file(sqlite_engine)
+    assert (scratch(db), attached(sqlite_engine)) == ([], ["main"])
