@@ -42,8 +42,7 @@ BLOCK_BYTES = 1 << 22
 REVENUE_LIMIT = (1 << 62) - (1 << 22) * MAX_AMOUNT_MINOR
 
 
-# A batch ready to write: into an empty table, an Arrow record batch for the scratch
-# file (see staging); into a table with orders, a list of row tuples.
+# A batch ready to write: an Arrow record batch for the scratch file (see staging).
 Prepared = Any
 
 
@@ -276,22 +275,43 @@ class _FastBatches:
             self.copier.put(part)
 
     def copy_in(self, part: Part) -> None:
-        """Into an empty table: copy a staged part's orders in, in the file's order, with
-        one statement; what is the same on every row is bound once."""
+        """Copy a staged part's orders in, in the file's order, by SQLite statements;
+        what is the same on every row is bound once. Into a table that has orders, the
+        stored orders whose values changed are updated first, the unchanged counted."""
         schema = self.staging.attach(part)
         imp = self.imp
-        given = {
-            column: column if column in self.wanted else default
+        s = {
+            column: f"s.{column}" if column in self.wanted else default
             for column, default in (("quantity", "1"), ("product", "NULL"), ("description", "NULL"))
         }
-        imp.conn.exec_driver_sql(
+        given = f"s.customer_id, s.ordered_at, s.amount_minor, :currency, {s['quantity']}, "
+        given += f"{s['product']}, {s['description']}"
+        params = {"currency": imp.options.currency, "run": imp.run_id, "now": imp.stored_now}
+        updated = 0
+        new_only = ""
+        if imp.had_orders:
+            updated = imp.conn.exec_driver_sql(
+                "UPDATE orders SET (customer_id, ordered_at, amount_minor, currency, "  # noqa: S608
+                f"quantity, product, description, import_id) = ({given}, :run) "
+                f"FROM {schema}.orders AS s WHERE orders.external_id = s.external_id "
+                "AND (orders.customer_id, orders.ordered_at, orders.amount_minor, "
+                "orders.currency, orders.quantity, orders.product, orders.description) "
+                f"IS NOT ({given})",
+                params,
+            ).rowcount
+            new_only = (
+                "WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.external_id = s.external_id) "
+            )
+        added = imp.conn.exec_driver_sql(
             "INSERT INTO orders (external_id, customer_id, ordered_at, amount_minor, "  # noqa: S608
             "currency, quantity, product, description, import_id, created_at) "
-            "SELECT external_id, customer_id, ordered_at, amount_minor, ?, "
-            f"{given['quantity']}, {given['product']}, {given['description']}, ?, ? "
-            f"FROM {schema}.orders ORDER BY rowid",
-            (imp.options.currency, imp.run_id, imp.stored_now),
-        )
+            f"SELECT s.external_id, {given}, :run, :now FROM {schema}.orders AS s "
+            f"{new_only}ORDER BY s.rowid",
+            params,
+        ).rowcount
+        imp.summary.added += added
+        imp.summary.updated += updated
+        imp.summary.unchanged += part.rows - added - updated
 
     def rows(self) -> Iterator[Prepared]:
         for batch in self.reader:
@@ -301,20 +321,13 @@ class _FastBatches:
             if self.imp.progress is not None:
                 self.imp.progress(self.raw.tell(), self.imp.source.size)
 
-    def write(self, rows: Prepared) -> None:
-        imp = self.imp
-        if not isinstance(rows, list):  # into an empty table: every row is new
-            self.staging.append("orders", rows)
-            imp.summary.added += rows.num_rows
-            self.batches_in_part += 1
-            room = len(self.staging.parts) + 2 < self.staging.limit  # this part, customers
-            if self.batches_in_part >= self.part_batches and room:
-                self.seal()
-            return
-        rows = imp.split_existing(rows)  # updates the changed, counts the unchanged
-        if rows:
-            imp.conn.exec_driver_sql(imp.insert_sql, rows)
-        imp.summary.added += len(rows)
+    def write(self, batch: Any) -> None:
+        """Stage a checked batch; hand the part to the copier once it is big enough."""
+        self.staging.append("orders", batch)
+        self.batches_in_part += 1
+        room = len(self.staging.parts) + 2 < self.staging.limit  # this part, customers
+        if self.batches_in_part >= self.part_batches and room:
+            self.seal()
 
     def prepare(self, batch: Any) -> Prepared:
         import pyarrow as pa
@@ -379,33 +392,16 @@ class _FastBatches:
             "ordered_at": pc.cast(when, pa.string()),
             "amount_minor": amounts,
         }
-        if not self.imp.had_orders:  # staged, then copied in by one statement
-            optional = {"quantity": quantities, "product": products, "description": notes}
-            columns.update((name, v) for name, v in optional.items() if v is not None)
-            return pa.record_batch(columns)
-        # Into a table that has orders: the unique index no longer tells a repeated id
-        # in the file from an order imported before, so the file's ids are tracked.
-        key_list = keys.to_pylist()
-        hashes = [hash(key) for key in key_list]
-        if self.seen.contains(hashes).any() or len(set(hashes)) != len(hashes):
-            raise NotFast("a repeated order id")
-        self.seen.add(hashes)
-        imp = self.imp
-        return list(
-            zip(
-                key_list,
-                customer_ids.to_numpy().tolist(),
-                columns["ordered_at"].to_pylist(),
-                amounts.to_numpy().tolist(),
-                repeat(imp.options.currency),
-                quantities.to_numpy().tolist() if quantities is not None else repeat(1),
-                products.to_pylist() if products is not None else repeat(None),
-                notes.to_pylist() if notes is not None else repeat(None),
-                repeat(imp.run_id),
-                repeat(imp.stored_now),
-                strict=False,
-            )
-        )
+        optional = {"quantity": quantities, "product": products, "description": notes}
+        columns.update((name, v) for name, v in optional.items() if v is not None)
+        if self.imp.had_orders:
+            # Into a table that has orders, the unique index no longer tells a repeated
+            # id in the file from an order imported before: the file's ids are tracked.
+            hashes = [hash(key) for key in keys.to_pylist()]
+            if self.seen.contains(hashes).any() or len(set(hashes)) != len(hashes):
+                raise NotFast("a repeated order id")
+            self.seen.add(hashes)
+        return pa.record_batch(columns)
 
     def optional(self, text: Any, field: str, limit: int | None) -> Any:
         """A trimmed optional text column (Arrow): null where empty, cut at `limit`

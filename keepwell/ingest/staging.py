@@ -40,6 +40,7 @@ class Part:
     path: Path
     schema: str  # the name it is attached under
     tables: frozenset[str]
+    rows: int  # in all its tables
 
 
 class Staging:
@@ -89,7 +90,8 @@ class Staging:
         if self._writer is None:
             return None
         self._close_writer(commit=True)
-        part = Part(self._file(), f"{PREFIX}{len(self.parts) + 1}", frozenset(self._tables))
+        schema = f"{PREFIX}{len(self.parts) + 1}"
+        part = Part(self._file(), schema, frozenset(self._tables), self.rows)
         self.parts.append(part)
         return part
 

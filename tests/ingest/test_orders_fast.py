@@ -185,6 +185,74 @@ def test_fast_path_reimport_counts_unchanged_and_updates_changes(
     ]
 
 
+def _changed(text: str, seed: int) -> str:
+    """The same export a month later: some orders changed in each column, some new."""
+    rng = random.Random(seed)
+    lines = text.splitlines(keepends=True)
+    for at in rng.sample(range(1, len(lines)), 120):
+        cells = lines[at].rstrip("\n").split(";")
+        which = rng.randrange(6)
+        if which == 0:
+            cells[1] = f"C{rng.randrange(600)}"  # another customer
+        elif which == 1:
+            cells[4] = cells[4].replace("2024-", "2023-")  # another date
+        elif which == 2:
+            cells[6] = f"{rng.randrange(100, 99999) / 100:.2f}"  # another amount
+        elif which == 3:
+            cells[5] = str(int(cells[5]) % 4 + 1)  # another quantity
+        elif which == 4:
+            cells[7] = "" if cells[7] else "Kettle"  # a product gone, or come
+        lines[at] = ";".join(cells) + "\n"  # (5: unchanged after all)
+    grown = shop_export(len(lines) + 299, seed + 1).splitlines(keepends=True)[len(lines) :]
+    return "".join(lines) + "".join(line.replace(";C", ";N", 1) for line in grown)
+
+
+@pytest.mark.parametrize("columns", ["all", "no quantity or product"])
+def test_fast_and_careful_reimports_agree(
+    sqlite_engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    sqlite_template: Path,
+    columns: str,
+) -> None:
+    """A changed, grown export into a desk that has its orders: the same updates, the
+    same new orders and customers, the same counts, by either path."""
+    import shutil
+
+    from keepwell.db import make_engine
+
+    def drop(text: str) -> str:
+        if columns == "all":
+            return text
+        return "".join(
+            ";".join(c for i, c in enumerate(line.rstrip("\n").split(";")) if i not in (5, 7))
+            + "\n"
+            for line in text.splitlines()
+        )
+
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(sqlite_template, other / "kw.db")
+    second = make_engine(f"sqlite:///{other / 'kw.db'}")
+    monkeypatch.setattr(orders_fast, "BLOCK_BYTES", 4096)  # many parts
+    first = write(tmp_path, drop(shop_export(2000)), "first.csv")
+    later = write(tmp_path, drop(_changed(shop_export(2000), 11)), "later.csv")
+    with clock.frozen("2026-11-25T10:00:00"):
+        for desk in (sqlite_engine, second):
+            import_orders(desk, first)
+        fast = import_orders(sqlite_engine, later)
+        careful(monkeypatch)
+        slow = import_orders(second, later)
+    assert fast.fast_path and not slow.fast_path
+    counts = ("added", "updated", "unchanged", "customers_added", "rows")
+    assert [getattr(fast, c) for c in counts] == [getattr(slow, c) for c in counts]
+    assert fast.added == 300 and 40 < fast.updated < 120  # fewer without those columns
+    assert everything(sqlite_engine) == everything(second)
+    stamped = "SELECT external_id, import_id FROM orders ORDER BY external_id"
+    assert rows(sqlite_engine, stamped) == rows(second, stamped)
+    second.dispose()
+
+
 def test_repeated_id_across_batches_into_a_table_with_orders(
     sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
