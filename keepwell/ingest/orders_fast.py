@@ -9,9 +9,10 @@ unknown e-mail shape, an order id seen twice — makes it undo what it wrote and
 the file to the careful path. A clean file goes fast; a dirty one gets precise errors;
 both obey the same rules and give the same result.
 
-Into an empty orders table the checked batches are not bound row by row from Python:
-they are staged in scratch files by a compiled writer and copied in by SQLite itself
-(see staging). Into a table that has orders, each row is compared with what is stored.
+The checked batches are not bound row by row from Python: they are staged in scratch
+files by a compiled writer and copied in by SQLite itself (see staging). Into a table
+that has orders, SQLite also compares them with what is stored: it updates the orders
+that changed, adds the new and leaves the rest.
 """
 
 from __future__ import annotations
