@@ -23,6 +23,7 @@ opens the desk's database.
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,10 @@ class Staging:
             self.dir = Path(tempfile.mkdtemp(prefix=_prefix(db_path), dir=db_path.parent))
         else:
             self.dir = Path(tempfile.mkdtemp(prefix="keepwell-import-"))
+        raw = conn.connection.driver_connection
+        assert isinstance(raw, sqlite3.Connection)
+        # how many scratch files the connection can have attached at once
+        self.limit = raw.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)
         self.parts: list[Part] = []  # sealed
         self.attached: list[str] = []
         self.rows = 0  # rows in the file being written
@@ -65,18 +70,9 @@ class Staging:
         self._cursor: Any = None
         self._tables: set[str] = set()
 
-    @property
-    def limit(self) -> int:
-        """How many scratch files the connection can have attached at once."""
-        import sqlite3
-
-        raw = self.conn.connection.driver_connection
-        assert isinstance(raw, sqlite3.Connection)
-        return raw.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)
-
     def append(self, table: str, batch: Any) -> None:
         """Add an Arrow record batch (or table) to `table` of the file being written
-        (a new file, after `attach`); the table is made by its first batch."""
+        (a new file, after `seal`); the table is made by its first batch."""
         if self._writer is None:
             self._open()
         mode = "append" if table in self._tables else "create"
