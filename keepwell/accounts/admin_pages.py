@@ -52,21 +52,25 @@ def admin_actor(actor: PageActor) -> Actor:
 AdminPage = Annotated[Actor, Depends(admin_actor)]
 
 
-def _page(request: Request, template: str, title: str, **context: Any) -> Response:
-    status = 422 if context.get("error") is not None else 200
+def admin_page(
+    request: Request, template: str, title: str, *, status: int = 200, **context: Any
+) -> Response:
+    """An admin page: the Admin section lit up; 422 when it shows an `error`."""
+    if context.get("error") is not None:
+        status = 422
     return render(request, template, {"section": "admin", "title": title, **context}, status=status)
 
 
 @pages.get("/admin")
 def admin_index(request: Request, actor: AdminPage) -> Response:
-    return _page(request, "admin_index.html", "Admin", sections=SECTIONS)
+    return admin_page(request, "admin_index.html", "Admin", sections=SECTIONS)
 
 
 # --- members and roles -----------------------------------------------------------------
 
 
 def _members(request: Request, session: DbSession, **extra: Any) -> Response:
-    return _page(
+    return admin_page(
         request, "admin_members.html", "Members and roles",
         members=service.list_members(session), roles=ROLES, **extra,
     )  # fmt: skip
@@ -123,7 +127,7 @@ def change_member(
 
 def _tokens(request: Request, session: DbSession, revoked: bool = False, **extra: Any) -> Response:
     members = service.list_members(session)
-    return _page(
+    return admin_page(
         request, "admin_tokens.html", "API tokens",
         tokens=tokens.list_tokens(session, include_revoked=revoked), revoked=revoked,
         members=members, emails={m.id: m.email for m in members}, **extra,
@@ -198,7 +202,7 @@ def audit_page(
     shown = found[:AUDIT_PAGE]
     params = {"member": member, "table": table, "customer": customer}
     members = service.list_members(session)
-    return _page(
+    return admin_page(
         request, "admin_audit.html", "Audit trail",
         entries=[(e, _changes(e)) for e in shown], params=params, members=members,
         emails={m.id: m.email for m in members}, tables=sorted(audit.AUDITED),
@@ -228,7 +232,7 @@ def _short(value: Any) -> str:
 def _settings(request: Request, session: DbSession, **extra: Any) -> Response:
     stored = settings.get_many(session, "")
     shown = {k: json.dumps(v, ensure_ascii=False, indent=1) for k, v in sorted(stored.items())}
-    return _page(request, "admin_settings.html", "Desk settings", settings=shown, **extra)
+    return admin_page(request, "admin_settings.html", "Desk settings", settings=shown, **extra)
 
 
 @pages.get("/admin/settings")

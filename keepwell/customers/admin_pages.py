@@ -3,29 +3,25 @@ customers should hear from us — `service.set_cadence`, as the cadence command 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Form, Request, Response
 
-from keepwell.accounts.admin_pages import AdminPage
+from keepwell.accounts.admin_pages import AdminPage, admin_page
 from keepwell.customers import derived, service
 from keepwell.errors import InvalidInput
 from keepwell.web.deps import DbSession
-from keepwell.web.pages import attempt, page_router, render
+from keepwell.web.pages import attempt, page_router
 
 pages = page_router()
 
 
-def _page(request: Request, session: DbSession, **extra: object) -> Response:
+def _page(request: Request, session: DbSession, **extra: Any) -> Response:
     found = service.cadences(session)
     default = found.pop(derived.DEFAULT_SEGMENT, derived.DEFAULT_CADENCE_DAYS)
-    status = 422 if extra.get("error") is not None else 200
-    return render(
-        request,
-        "admin_cadences.html",
-        {"section": "admin", "title": "Check-in cadences", "default": default,
-         "cadences": sorted(found.items()), "any": derived.DEFAULT_SEGMENT, **extra},
-        status=status,
+    return admin_page(
+        request, "admin_cadences.html", "Check-in cadences", default=default,
+        cadences=sorted(found.items()), any=derived.DEFAULT_SEGMENT, **extra,
     )  # fmt: skip
 
 

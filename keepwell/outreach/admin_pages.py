@@ -9,10 +9,10 @@ from typing import Annotated, Any
 
 from fastapi import Form, Request, Response
 
-from keepwell.accounts.admin_pages import AdminPage
+from keepwell.accounts.admin_pages import AdminPage, admin_page
 from keepwell.outreach import mail, smtp
 from keepwell.web.deps import DbSession, reads_only
-from keepwell.web.pages import attempt, done, page_router, render
+from keepwell.web.pages import attempt, done, page_router
 from keepwell.web.schemas import Id
 
 pages = page_router()
@@ -21,15 +21,11 @@ Field = Annotated[str, Form(max_length=400)]
 
 
 def _page(request: Request, session: DbSession, status: int = 200, **extra: Any) -> Response:
-    if extra.get("error") is not None:
-        status = 422
-    return render(
-        request,
-        "admin_smtp.html",
-        {"section": "admin", "title": "SMTP settings", "smtp": smtp.smtp_settings(session),
-         "outbox": smtp.outbox_glance(session), "tls_modes": mail.TLS_MODES,
-         "form": extra.pop("form", None) or mail.smtp_overrides(session), **extra},
-        status=status,
+    return admin_page(
+        request, "admin_smtp.html", "SMTP settings", status=status,
+        smtp=smtp.smtp_settings(session), outbox=smtp.outbox_glance(session),
+        tls_modes=mail.TLS_MODES,
+        form=extra.pop("form", None) or mail.smtp_overrides(session), **extra,
     )  # fmt: skip
 
 

@@ -16,13 +16,13 @@ from fastapi import Form, Request, Response
 
 from keepwell import clock
 from keepwell.accounts import service as accounts
-from keepwell.accounts.admin_pages import AdminPage
+from keepwell.accounts.admin_pages import AdminPage, admin_page
 from keepwell.errors import InvalidInput
 from keepwell.outreach.mail import template_names
 from keepwell.playbooks import service
 from keepwell.playbooks.models import ACTIONS, TRIGGERS, Playbook
 from keepwell.web.deps import DbSession, check_version, for_update
-from keepwell.web.pages import attempt, done, money, page_router, render
+from keepwell.web.pages import attempt, done, money, page_router
 from keepwell.web.schemas import Id
 
 pages = page_router()
@@ -32,13 +32,7 @@ Word = Annotated[str, Form(max_length=40)]
 
 
 def _render(request: Request, template: str, title: str, **context: Any) -> Response:
-    status = 422 if context.get("error") is not None else 200
-    return render(
-        request,
-        template,
-        {"section": "admin", "title": title, **SHOWN, **context},
-        status=status,
-    )
+    return admin_page(request, template, title, **{**SHOWN, **context})
 
 
 def _since() -> date:
