@@ -73,13 +73,10 @@ def session_for(database: str | None) -> Iterator[Session]:
     waits its turn behind a running `keepwell serve` instead of failing with "database
     is locked". Commands are short, so the brief exclusivity costs nothing.
     """
-    engine = ready_engine(database)
-    try:
+    with engine_in_use(database) as engine:
         writer = engine.execution_options(**{db.SQLITE_WRITE: True})
         with db.transaction(writer) as session:
             yield session
-    finally:
-        engine.dispose()
 
 
 @contextmanager
