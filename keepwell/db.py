@@ -1,4 +1,4 @@
-"""The database: engine, declarative base, column types, sessions and migrations.
+"""The database: engines, sessions and migrations (the tables' vocabulary is keepwell/tables.py).
 
 One code path serves SQLite (the embedded default: WAL, foreign keys on, a busy
 timeout) and PostgreSQL (the team database).
@@ -8,74 +8,29 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
+# Every table, registered before any engine or session can exist: a command or a server
+# that imports only its own corner still flushes rows whose foreign keys point at
+# tables it never imported (orders.import_id -> imports, say). Importing the models
+# also registers the audit trail's session hook (keepwell/accounts/__init__.py).
+import keepwell.models  # noqa: F401
 from keepwell.errors import DatabaseNotReady
+from keepwell.tables import NAMING_CONVENTION, Base, UTCDateTime, sqlite_timestamp, table_of
+
+# Kept here too for the code that knew them as db.Base, db.table_of and so on.
+__all__ = ["NAMING_CONVENTION", "Base", "UTCDateTime", "sqlite_timestamp", "table_of"]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # The newest migration. Commands compare it with the database's without loading
 # Alembic; a test checks it is Alembic's head.
 SCHEMA_REVISION = "0010"
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
-
-
-def table_of(model: type[Base]) -> sa.Table:
-    """The Core table behind an ORM model, typed as such (for bulk statements)."""
-    table = model.__table__
-    assert isinstance(table, sa.Table)
-    return table
-
-
-class UTCDateTime(sa.types.TypeDecorator[datetime]):
-    """A moment in time, stored in UTC and always read back timezone-aware.
-
-    SQLite keeps it as ISO text (``YYYY-MM-DD HH:MM:SS.ffffff``, which sorts in time
-    order); PostgreSQL as ``timestamptz``. A naive value is taken to be UTC.
-    """
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-def sqlite_timestamp(moment: datetime) -> str:
-    """How UTCDateTime stores `moment` on SQLite (for bulk paths that bypass the ORM)."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.isoformat(" ", "microseconds")
-
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy own transactions (pysqlite's implicit BEGIN is off).

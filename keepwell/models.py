@@ -9,7 +9,6 @@ from keepwell.accounts.models import (
 )
 from keepwell.cases.models import Case
 from keepwell.customers.models import Cadence, Customer, OwnerChange, SpecialDate
-from keepwell.db import Base
 from keepwell.feedback.models import (
     Feedback,
     FeedbackAction,
@@ -26,6 +25,7 @@ from keepwell.referrals.models import Referral, ReferralCode, ReferralReward
 from keepwell.reviews.models import AccountReview, Goal, ReviewAnswer, ReviewQuestion
 from keepwell.scoring.models import Score
 from keepwell.settings.models import DeskSecret, Setting
+from keepwell.tables import Base
 from keepwell.tasks.models import Task
 from keepwell.touches.models import Touch
 

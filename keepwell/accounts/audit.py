@@ -30,8 +30,8 @@ from sqlalchemy.orm.attributes import get_history
 
 from keepwell import clock
 from keepwell.accounts.models import AuditEntry
-from keepwell.db import table_of
 from keepwell.errors import InvalidInput
+from keepwell.tables import table_of
 
 # Tables whose changes are recorded, with the columns left out of before/after.
 DERIVED_CUSTOMER_COLUMNS = frozenset(

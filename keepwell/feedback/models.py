@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keepwell import clock
-from keepwell.db import Base, UTCDateTime
 from keepwell.orders.models import BigId
+from keepwell.tables import Base, UTCDateTime
 
 # What a customer can be asked (by link or by phone).
 SURVEY_KINDS = ("nps", "csat", "scorecard")

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keepwell import clock
-from keepwell.db import Base, UTCDateTime
 from keepwell.orders.models import BigId
+from keepwell.tables import Base, UTCDateTime
 
 STATUSES = ("queued", "sent", "failed", "cancelled")
 CATEGORIES = ("service", "marketing")

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keepwell import clock
-from keepwell.db import Base, UTCDateTime
+from keepwell.tables import Base, UTCDateTime
 
 TRIGGERS = (
     "order_placed",  # a customer placed an order on the day

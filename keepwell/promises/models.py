@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keepwell import clock
-from keepwell.db import Base, UTCDateTime
+from keepwell.tables import Base, UTCDateTime
 
 STATUSES = ("open", "kept", "kept_late", "broken", "cancelled")
 

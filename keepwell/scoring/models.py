@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keepwell import clock
-from keepwell.db import Base, UTCDateTime
 from keepwell.orders.models import BigId
+from keepwell.tables import Base, UTCDateTime
 
 STAGES = ("onboarding", "adopting", "repeat", "advocate", "at_risk", "lapsed", "prospect")
 
