@@ -20,7 +20,8 @@ from sqlalchemy.engine import Engine
 
 from keepwell import db
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# Test data carried in the repo (tests/data/README.md says where it comes from).
+DATA = Path(__file__).resolve().parent / "data"
 CDNOW = DATA / "cdnow_sample.csv"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 

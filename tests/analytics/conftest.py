@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from keepwell.analytics import Summary, summary_from_transactions
+from tests.conftest import CDNOW as CDNOW_CSV
 
-# The repo is checked out with `shared/` beside it (/work/main and /work/shared).
-CDNOW_CSV = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cdnow_sample.csv"
 CALIBRATION_END = "1997-09-30"
 OBSERVATION_END = "1998-06-30"
 
