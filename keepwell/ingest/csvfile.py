@@ -21,9 +21,15 @@ from keepwell.errors import ImportRejected, RowError
 
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 64 * 1024
+# The longest value a column Keepwell reads may hold, on every import path (a longer
+# one is refused with its line and column: importer.RunState.oversized, and the fast
+# path's check in orders_fast).
 MAX_FIELD_CHARS = 100_000
+# What the CSV reader itself takes in one field of any column, read or not: it bounds
+# the memory a malformed file (an unclosed quote) can take.
+READ_LIMIT_CHARS = 100 * MAX_FIELD_CHARS
 
-csv.field_size_limit(MAX_FIELD_CHARS)
+csv.field_size_limit(READ_LIMIT_CHARS)
 
 
 def normalize_header(name: str) -> str:

@@ -212,6 +212,8 @@ class _CustomersImport:
         if len(row) != len(self.source.header):
             self.state.width_error(line, row)
             return None
+        if self.state.oversized(line, row):
+            return None
         cell = {name: row[index].strip() for name, index in cols.items()}
         values: dict[str, Any] = {}
         field_name = ""

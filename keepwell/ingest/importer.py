@@ -26,7 +26,7 @@ from keepwell import clock
 from keepwell.customers.search import indexed_in_bulk
 from keepwell.db import table_of
 from keepwell.errors import ImportRejected, RowError
-from keepwell.ingest.csvfile import CsvFile
+from keepwell.ingest.csvfile import MAX_FIELD_CHARS, CsvFile
 from keepwell.ingest.models import ImportRun
 
 Progress = Callable[[int, int], None]
@@ -142,6 +142,20 @@ class ImportRunState:
             f"row has {len(row)} fields but the header has {width} "
             "(an unquoted delimiter inside a value?)",
         )
+
+    def oversized(self, line: int, row: list[str]) -> bool:
+        """Reject the row if a column Keepwell reads holds more than MAX_FIELD_CHARS."""
+        for field_name, index in self.source.columns.items():
+            length = len(row[index])
+            if length > MAX_FIELD_CHARS:
+                self.reject(
+                    line,
+                    row,
+                    field_name,
+                    f"{length:,} characters; a value may hold at most {MAX_FIELD_CHARS:,}",
+                )
+                return True
+        return False
 
     def finish(self) -> None:
         """Raise if the import must be refused; else settle the summary."""

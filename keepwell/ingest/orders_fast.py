@@ -26,6 +26,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from keepwell.customers import derived
+from keepwell.ingest.csvfile import MAX_FIELD_CHARS
 from keepwell.ingest.importer import Worker, pipelined
 from keepwell.ingest.ledger import SeenKeys
 from keepwell.ingest.parsing import MAX_AMOUNT_MINOR, MAX_QUANTITY, MIN_YEAR, currency_exponent
@@ -341,6 +342,9 @@ class _FastBatches:
             if not pc.all(ok).as_py():
                 raise NotFast(reason)
 
+        for column in batch.columns:
+            # the careful path names the line and column of a value over the limit
+            require(pc.less_equal(pc.utf8_length(column), MAX_FIELD_CHARS), "a value too long")
         keys, customers = text("order_id"), text("customer_id")
         for ids, what in ((keys, "order id"), (customers, "customer id")):
             lengths = pc.utf8_length(ids)

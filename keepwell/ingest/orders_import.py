@@ -23,7 +23,7 @@ from keepwell import clock
 from keepwell.customers import derived
 from keepwell.customers.models import Customer
 from keepwell.db import driver_sql, store_timestamp, table_of
-from keepwell.ingest.csvfile import FieldSpec, open_csv
+from keepwell.ingest.csvfile import MAX_FIELD_CHARS, FieldSpec, open_csv
 from keepwell.ingest.importer import (
     ImportOptions,
     ImportRunState,
@@ -356,14 +356,22 @@ class _OrdersImport:
             return batch
         cols = self.source.columns
         width = len(self.source.header)
-        if "currency" in cols or any(len(row) != width for row in rows):
+        column = (
+            list(zip(*rows, strict=True))
+            if all(len(row) == width for row in rows)
+            else None
+        )
+        if (
+            column is None
+            or "currency" in cols
+            or any(max(map(len, column[index])) > MAX_FIELD_CHARS for index in cols.values())
+        ):
             for line, row in zip(lines, rows, strict=True):
                 parsed = self.parse(line, row)
                 if parsed is not None:
                     batch.add(parsed)
             return batch
         n = len(rows)
-        column = list(zip(*rows, strict=True))
         nothing: list[str | None] = [None] * n
         times = _mapped(column[cols["ordered_at"]], self.time_cache, self._time_or_none)
         amounts = _mapped(column[cols["amount"]], self.amount_cache, self._amount_or_none)
@@ -457,6 +465,8 @@ class _OrdersImport:
         cols = self.source.columns
         if len(row) != len(self.source.header):
             state.width_error(line, row)
+            return None
+        if state.oversized(line, row):
             return None
         field_name = ""
         try:

@@ -133,3 +133,22 @@ def test_skip_invalid_and_dry_run(sqlite_engine: Engine, tmp_path: Path) -> None
     summary = import_customers(sqlite_engine, path, ImportOptions(skip_invalid=tmp_path / "r.csv"))
     assert (summary.added, summary.rejected) == (1, 1)
     assert "C2,broken,3,column email:" in (tmp_path / "r.csv").read_text()
+
+
+def test_a_value_over_the_field_size_limit_is_refused_with_its_line_and_column(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from keepwell.ingest.csvfile import MAX_FIELD_CHARS
+
+    notes = "n" * (MAX_FIELD_CHARS + 1)
+    path = write(
+        tmp_path,
+        f"customer_id,name,personal_notes\nC1,Ann,short\nC2,Bob,{notes}\n",
+        "customers.csv",
+    )
+    with pytest.raises(ImportRejected) as caught:
+        import_customers(engine, path)
+    assert [str(e) for e in caught.value.errors] == [
+        f"{path}:3: column personal_notes: 100,001 characters; a value may hold at most 100,000"
+    ]
+    assert count(engine, "customers") == 0

@@ -326,3 +326,31 @@ def test_new_customers_arrive_with_the_columns_a_refresh_derives(
     # new customers fall under the default cadence of 30 days after their first order
     new = [r for r in after_import if r[1] not in ("C1", "C2")]
     assert all(r[7] is not None and r[7][:10] > r[2][:10] for r in new)
+
+
+@pytest.mark.parametrize("path_taken", ["fast", "careful"])
+def test_one_field_size_rule_on_both_paths(
+    sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path_taken: str
+) -> None:
+    from keepwell.ingest.csvfile import MAX_FIELD_CHARS
+
+    if path_taken == "careful":
+        careful(monkeypatch)
+    longest = "y" * MAX_FIELD_CHARS
+    text = ["Order ID,Customer ID,Created at,Total,Notes\n"]
+    text += [f"#{i},C{i % 50},2024-01-01 10:00:00,5.00,note {i}\n" for i in range(400)]
+    text.insert(100, f"#ok,C1,2024-01-01 10:00:00,5.00,{longest}\n")
+    summary = import_orders(sqlite_engine, write(tmp_path, "".join(text), "ok.csv"))
+    assert summary.added == 401 and summary.fast_path is (path_taken == "fast")
+    stored = "SELECT length(description) FROM orders WHERE external_id = '#ok'"
+    assert rows(sqlite_engine, stored) == [(MAX_FIELD_CHARS,)]
+
+    text.insert(200, f"#long,C1,2024-01-01 10:00:00,5.00,{longest}y\n")
+    path = write(tmp_path, "".join(text), "long.csv")
+    before = everything(sqlite_engine)
+    with pytest.raises(ImportRejected) as caught:
+        import_orders(sqlite_engine, path)
+    assert [str(e) for e in caught.value.errors] == [
+        f"{path}:201: column Notes: 100,001 characters; a value may hold at most 100,000"
+    ]
+    assert everything(sqlite_engine) == before
