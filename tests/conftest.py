@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,34 +52,44 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
-    """A migrated PostgreSQL database of this worker's own, dropped at the end."""
+def unreachable(message: str) -> None:
+    """PostgreSQL could not be reached: a skip, or a failure where it is required (CI)."""
+    if postgres_required():
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@contextmanager
+def throwaway_postgres(name: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database called `name`, dropped afterwards."""
     admin_url = postgres_url()
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    # unique per run as well as per worker: runs side by side must not share a database
-    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")[:8] or f"p{os.getpid()}"
-    name = f"keepwell_test_{run}_{_worker()}".lower()
     try:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     except sa.exc.OperationalError as exc:
         admin.dispose()
-        message = (
-            f"PostgreSQL is unreachable at {sa.make_url(admin_url).render_as_string()}: {exc.orig}"
-        )
-        if postgres_required():
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    engine = db.make_engine(url)
-    db.upgrade(engine)
-    engine.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+        where = sa.make_url(admin_url).render_as_string()
+        unreachable(f"PostgreSQL is unreachable at {where}: {exc.orig}")
+    try:
+        yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A migrated PostgreSQL database of this worker's own, dropped at the end."""
+    # unique per run as well as per worker: runs side by side must not share a database
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")[:8] or f"p{os.getpid()}"
+    with throwaway_postgres(f"keepwell_test_{run}_{_worker()}".lower()) as url:
+        engine = db.make_engine(url)
+        db.upgrade(engine)
+        engine.dispose()
+        yield url
 
 
 def _sqlite_engine(template: Path, tmp_path: Path) -> Engine:

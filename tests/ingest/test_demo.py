@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -17,13 +16,11 @@ from keepwell.db import make_engine, upgrade
 from keepwell.errors import InvalidInput, KeepwellError
 from keepwell.ingest.demo import DemoSummary, build_world
 from keepwell.models import metadata
+from tests.conftest import throwaway_postgres
 
 TODAY = date(2026, 11, 25)
 MIDNIGHT = datetime(2026, 11, 25, tzinfo=UTC)
 TABLES = ("team_members", "customers", "special_dates", "orders")
-POSTGRES_URL = os.environ.get(
-    "KEEPWELL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-).replace("postgresql://", "postgresql+psycopg://", 1)
 
 
 def fresh_engine() -> Engine:
@@ -289,27 +286,13 @@ def test_the_default_world_is_a_believable_shop(mem: Engine) -> None:
 @pytest.fixture
 def postgres_engine() -> Iterator[Engine]:
     """A throwaway database on the test server, dropped afterwards."""
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"kw_demo_{uuid.uuid4().hex[:12]}"
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        message = f"PostgreSQL is unreachable: {exc.orig}"
-        if os.environ.get("KEEPWELL_REQUIRE_POSTGRES", "") not in ("", "0"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    url = sa.engine.make_url(POSTGRES_URL).set(database=name)
-    engine = make_engine(url.render_as_string(hide_password=False))
-    try:
-        upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with throwaway_postgres(f"kw_demo_{uuid.uuid4().hex[:12]}") as url:
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            yield engine
+        finally:
+            engine.dispose()
 
 
 @pytest.mark.postgres

@@ -16,7 +16,7 @@ from keepwell import db
 from keepwell.ingest.demo import build_world
 from keepwell.models import metadata
 from keepwell.ops.backup import BackupError, backup, restore
-from tests.conftest import postgres_url
+from tests.conftest import throwaway_postgres
 
 
 def everything(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
@@ -40,18 +40,10 @@ def empty_target(engine: Engine, tmp_path: Path) -> Iterator[Engine]:
         yield target
         target.dispose()
         return
-    name = f"keepwell_restore_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(postgres_url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    target = db.make_engine(
-        sa.make_url(postgres_url()).set(database=name).render_as_string(hide_password=False)
-    )
-    yield target
-    target.dispose()
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    with throwaway_postgres(f"keepwell_restore_{uuid.uuid4().hex[:10]}") as url:
+        target = db.make_engine(url)
+        yield target
+        target.dispose()
 
 
 @pytest.mark.parametrize("fmt", [None, "jsonl"])
@@ -75,34 +67,22 @@ def test_backup_and_restore_round_trip_every_table(
 def test_jsonl_moves_a_desk_from_sqlite_to_postgresql(
     sqlite_engine: Engine, tmp_path: Path
 ) -> None:
-    pytest.importorskip("psycopg")
     build_world(sqlite_engine, customers=60, seed=5, today=date(2026, 11, 25))
     file = tmp_path / "desk.jsonl"
     backup(sqlite_engine, file, "jsonl")
-    name = f"keepwell_restore_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(postgres_url(), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError:
-        pytest.skip("PostgreSQL is unreachable")
-    target = db.make_engine(
-        sa.make_url(postgres_url()).set(database=name).render_as_string(hide_password=False)
-    )
-    try:
-        restore(target, file)
-        assert everything(target) == everything(sqlite_engine)
-        with target.begin() as conn:  # ids continue after the restored ones
-            new_id = conn.exec_driver_sql(
-                "INSERT INTO team_members (email, name, role, active, created_at) "
-                "VALUES ('new@x.example', 'New', 'member', true, now()) RETURNING id"
-            ).scalar_one()
-        assert new_id > max(row[0] for row in everything(sqlite_engine)["team_members"])
-    finally:
-        target.dispose()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with throwaway_postgres(f"keepwell_restore_{uuid.uuid4().hex[:10]}") as url:
+        target = db.make_engine(url)
+        try:
+            restore(target, file)
+            assert everything(target) == everything(sqlite_engine)
+            with target.begin() as conn:  # ids continue after the restored ones
+                new_id = conn.exec_driver_sql(
+                    "INSERT INTO team_members (email, name, role, active, created_at) "
+                    "VALUES ('new@x.example', 'New', 'member', true, now()) RETURNING id"
+                ).scalar_one()
+            assert new_id > max(row[0] for row in everything(sqlite_engine)["team_members"])
+        finally:
+            target.dispose()
 
 
 def test_sqlite_backup_is_consistent_while_writes_go_on(
