@@ -24,6 +24,7 @@ from keepwell.customers.models import Customer
 from keepwell.errors import InvalidInput
 from keepwell.promises import service as promises
 from keepwell.promises.models import Promise
+from keepwell.tasks import completion
 from keepwell.tasks import service as tasks
 from keepwell.tasks.models import Task
 from keepwell.touches.models import CHANNELS
@@ -325,7 +326,7 @@ def complete_task(
     how = None if channel == "none" else channel
     _, error = attempt(
         session,
-        lambda: tasks.complete_task(session, task, outcome=outcome, channel=how, member=me),
+        lambda: completion.complete_task(session, task, outcome=outcome, channel=how, member=me),
     )
     return _answer(
         request, error=error, customer=_owner_of(session, task),

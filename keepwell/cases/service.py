@@ -31,7 +31,7 @@ from keepwell.errors import (
     require_aware,
 )
 from keepwell.tasks.models import Task
-from keepwell.tasks.service import cancel_task, complete_task, create_task, open_task
+from keepwell.tasks.service import cancel_task, create_task, finish_task, open_task
 from keepwell.touches.models import Touch
 from keepwell.touches.service import MAX_SUMMARY, log_touch
 
@@ -208,12 +208,11 @@ def confirm(
     outcome = (
         note or f"Confirmed with the customer that case '{_short(case.title, 120)}' is solved."
     )
-    # confirmed first: completing the task must not come back here (see complete_task)
     case.status = "confirmed"
     case.confirmed_at = clock.now()
     task = open_task(session, case.customer_id, confirmation_key(case))
     if task is not None:
-        complete_task(session, task, outcome=outcome, channel=channel, member=member)
+        finish_task(session, task, outcome=outcome, channel=channel, member=member)
     elif channel is not None:  # the task was closed some other way: log the conversation
         log_touch(
             session,

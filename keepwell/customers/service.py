@@ -16,6 +16,7 @@ from keepwell.accounts.models import TeamMember
 from keepwell.customers import derived
 from keepwell.customers.models import Cadence, Customer, OwnerChange
 from keepwell.customers.search import search_terms
+from keepwell.customers.special_dates import upcoming
 from keepwell.errors import (
     Conflict,
     InvalidInput,
@@ -200,8 +201,6 @@ def overview(session: Session, *, quiet_limit: int = 10, birthday_days: int = 14
         QuietCustomer(r[0], r[1], r[2], _aware(r[3]), r[4], int(r[5]), currency or "")
         for r in quiet_rows
     ]
-    from keepwell.customers.special_dates import upcoming
-
     birthdays = [
         UpcomingBirthday(c.customer_id, c.customer_name, names.get(c.owner_id or 0, ""), c.on,
                          c.cultural_notes)
@@ -219,18 +218,6 @@ def overview(session: Session, *, quiet_limit: int = 10, birthday_days: int = 14
         quiet,
         birthdays,
     )
-
-
-def next_anniversary(day: date, today: date) -> date:
-    """The next time `day` comes round, from `today` on (29 February falls on the 28th)."""
-    for year in (today.year, today.year + 1):
-        try:
-            candidate = day.replace(year=year)
-        except ValueError:
-            candidate = date(year, 2, 28)
-        if candidate >= today:
-            return candidate
-    raise AssertionError("unreachable")
 
 
 def _aware(moment: datetime) -> datetime:

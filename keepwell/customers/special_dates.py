@@ -25,7 +25,6 @@ from keepwell import clock
 from keepwell.accounts.models import TeamMember
 from keepwell.customers.derived import md
 from keepwell.customers.models import Customer, SpecialDate
-from keepwell.customers.service import next_anniversary
 from keepwell.errors import InvalidInput, NotFound
 
 # What a gesture defaults to, by kind of special date.
@@ -50,6 +49,18 @@ MAX_TEXT = 200
 FEB_28, FEB_29 = 228, 229
 # Every statement of `upcoming` reads (customer id, name, owner id, cultural notes, date).
 Statement = sa.Select[Any, Any, Any, Any, Any]
+
+
+def next_anniversary(day: date, today: date) -> date:
+    """The next time `day` comes round, from `today` on (29 February falls on the 28th)."""
+    for year in (today.year, today.year + 1):
+        try:
+            candidate = day.replace(year=year)
+        except ValueError:
+            candidate = date(year, 2, 28)
+        if candidate >= today:
+            return candidate
+    raise AssertionError("unreachable")
 
 
 def add_special_date(

@@ -29,7 +29,7 @@ from keepwell.analytics.nps import (
 )
 from keepwell.customers.models import Customer
 from keepwell.feedback.models import Feedback
-from keepwell.reports.service import Options, Report
+from keepwell.reports.model import Options, Report
 
 VERBATIMS = 10
 NOBODY = "(no owner)"

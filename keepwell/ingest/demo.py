@@ -33,6 +33,7 @@ from keepwell import clock
 from keepwell.customers import derived
 from keepwell.customers.special_dates import GESTURES
 from keepwell.errors import InvalidInput, KeepwellError
+from keepwell.ingest.demo_desk import build_desk
 from keepwell.models import metadata
 
 CURRENCY = "EUR"
@@ -422,9 +423,7 @@ def build_world(
                 progress(start + len(people), customers)
         derived.refresh(conn)  # order counts, revenue, next check-ins, birthdays as month-day
         if desk:
-            from keepwell.ingest.demo_desk import build_desk
-
-            build_desk(conn, seed=seed, today=today)
+            build_desk(conn, members=owners, seed=seed, today=today)
 
     return DemoSummary(
         members=len(owners),

@@ -18,8 +18,7 @@ from sqlalchemy.engine import Connection
 
 from keepwell.customers import derived
 from keepwell.db import table_of
-from keepwell.ingest.demo import TEAM
-from keepwell.models import Case, Customer, Order, Promise, Task, TeamMember, Touch
+from keepwell.models import Case, Customer, Order, Promise, Task, Touch
 
 CALLS = (  # channel, direction, sentiment, summary
     (
@@ -74,11 +73,11 @@ class DeskSummary:
     tasks: int
 
 
-def build_desk(conn: Connection, *, seed: int, today: date) -> DeskSummary:
-    """Add conversations, promises, cases and tasks to a freshly built demo world."""
+def build_desk(conn: Connection, *, members: list[int], seed: int, today: date) -> DeskSummary:
+    """Add conversations, promises, cases and tasks to a freshly built demo world whose
+    team is `members` (their ids, in the demo team's order)."""
     rng = random.Random(seed * 7919 + 1)
     now = datetime.combine(today, time(9, 30), UTC)
-    members = _members(conn)
     customers = _customers(conn)
     touches = _touches(rng, customers, now)
     if touches:
@@ -116,14 +115,6 @@ def build_desk(conn: Connection, *, seed: int, today: date) -> DeskSummary:
 
     run_playbooks(conn, seed=seed, today=today)  # today's follow-up, as tasks
     return DeskSummary(len(touches), len(promises), len(case_ids), len(tasks))
-
-
-def _members(conn: Connection) -> list[int]:
-    emails = [email for _, email, _ in TEAM]
-    table = table_of(TeamMember)
-    query = sa.select(table.c.email, table.c.id).where(table.c.email.in_(emails))
-    found: dict[str, int] = {email: member_id for email, member_id in conn.execute(query)}
-    return [found[e] for e in emails if e in found]
 
 
 def _customers(conn: Connection) -> list[dict[str, Any]]:

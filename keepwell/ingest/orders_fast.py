@@ -20,20 +20,53 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from keepwell.customers import derived
-from keepwell.ingest.csvfile import MAX_FIELD_CHARS
-from keepwell.ingest.importer import Worker, pipelined
+from keepwell.ingest.csvfile import MAX_FIELD_CHARS, CsvFile
+from keepwell.ingest.importer import (
+    ImportOptions,
+    ImportRunState,
+    ImportSummary,
+    Progress,
+    Worker,
+    pipelined,
+)
 from keepwell.ingest.ledger import SeenKeys
-from keepwell.ingest.parsing import MAX_AMOUNT_MINOR, MAX_QUANTITY, MIN_YEAR, currency_exponent
+from keepwell.ingest.parsing import (
+    MAX_AMOUNT_MINOR,
+    MAX_QUANTITY,
+    MIN_YEAR,
+    DateParser,
+    currency_exponent,
+)
 from keepwell.ingest.staging import Part, Staging
 
-if TYPE_CHECKING:
-    from keepwell.ingest.orders_import import _OrdersImport
+
+class FastJob(Protocol):
+    """What the fast path reads of the import it works for (orders_import's job); a
+    protocol, so that this module need not import the careful path that calls it."""
+
+    conn: Connection
+    state: ImportRunState
+    source: CsvFile
+    options: ImportOptions
+    summary: ImportSummary
+    run_id: int
+    progress: Progress | None
+    dates: DateParser
+    stored_now: Any
+    had_orders: bool
+    had_customers: bool
+    customer_ids: dict[str, int]
+    next_customer_id: int
+
+    def lookup_customers(self, keys: list[str]) -> dict[str, int]: ...
+
 
 # The subsets of the careful path's formats this path accepts (RE2 syntax).
 ISO_TIME = r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?$"
@@ -52,7 +85,7 @@ class NotFast(Exception):
     """This file needs the careful path; the message says why."""
 
 
-def fast_path_refusal(imp: _OrdersImport) -> str | None:
+def fast_path_refusal(imp: FastJob) -> str | None:
     """Why this import cannot take the fast path, or None if it can."""
     cols = imp.source.columns
     options = imp.options
@@ -76,7 +109,7 @@ def fast_path_refusal(imp: _OrdersImport) -> str | None:
     return None
 
 
-def import_fast(imp: _OrdersImport) -> FreshCustomers:
+def import_fast(imp: FastJob) -> FreshCustomers:
     """Import the whole file's orders, or raise NotFast having written what the caller
     undoes. Returns the customers first met in the file, still to be written (see
     FreshCustomers) once the orders' indexes are built."""
@@ -139,7 +172,7 @@ class FreshCustomers:
     `customers.derived.refresh` (a test holds it to that), without inserting each
     customer and then updating it."""
 
-    def __init__(self, imp: _OrdersImport, staging: Staging) -> None:
+    def __init__(self, imp: FastJob, staging: Staging) -> None:
         self.imp = imp
         self.staging = staging
         self.first_id = imp.next_customer_id
@@ -241,7 +274,7 @@ class FreshCustomers:
 
 class _FastBatches:
     def __init__(
-        self, imp: _OrdersImport, wanted: dict[str, str], reader: Any, raw: Any, staging: Staging
+        self, imp: FastJob, wanted: dict[str, str], reader: Any, raw: Any, staging: Staging
     ) -> None:
         self.imp = imp
         self.staging = staging

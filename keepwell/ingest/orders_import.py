@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import repeat
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -35,6 +35,7 @@ from keepwell.ingest.importer import (
     sort_threads,
 )
 from keepwell.ingest.ledger import Occurrences, SeenKeys
+from keepwell.ingest.orders_fast import FreshCustomers, NotFast, fast_path_refusal, import_fast
 from keepwell.ingest.parsing import (
     MAX_AMOUNT_MINOR,
     CellError,
@@ -47,9 +48,6 @@ from keepwell.ingest.parsing import (
     parse_quantity,
 )
 from keepwell.orders.models import Order
-
-if TYPE_CHECKING:
-    from keepwell.ingest.orders_fast import FreshCustomers
 
 ORDER_FIELDS = [
     FieldSpec(
@@ -302,8 +300,6 @@ class _OrdersImport:
 
     def _fast_path(self) -> bool:
         """Try the columnar path (see orders_fast); on any doubt, undo it and say no."""
-        from keepwell.ingest.orders_fast import NotFast, fast_path_refusal, import_fast
-
         if fast_path_refusal(self) is not None:
             return False
         savepoint = self.conn.begin_nested()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,10 @@ from keepwell.analytics.rfm import SEGMENTS
 from keepwell.customers.models import Customer
 from keepwell.db import sqlite_timestamp, table_of
 from keepwell.errors import InvalidInput, NotFound
+from keepwell.feedback.report import loops_report, nps_report
 from keepwell.orders.models import Order
+from keepwell.reports.model import Options as Options
+from keepwell.reports.model import Report as Report
 from keepwell.scoring.models import Score
 from keepwell.scoring.summary_sql import fetch_rows
 
@@ -34,41 +36,12 @@ NAMES = (
 )  # fmt: skip
 
 
-@dataclass
-class Report:
-    name: str
-    title: str
-    columns: list[str]
-    rows: list[list[Any]]
-    notes: list[str] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
-    draw: Callable[[Path], Path] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "report": self.name,
-            "title": self.title,
-            "columns": self.columns,
-            "rows": [dict(zip(self.columns, row, strict=True)) for row in self.rows],
-            "notes": self.notes,
-            **self.extra,
-        }
-
-
-@dataclass(frozen=True)
-class Options:
-    day: dt.date  # the report's last day
-    months: int = 12  # how many months back (retention, cohorts, promises, cases)
-    top: int = 20  # customers listed (clv)
-
-
 def build(session: Session, name: str, options: Options) -> Report:
     if name not in NAMES:
         raise InvalidInput("report", f"unknown report {name!r}: one of {', '.join(NAMES)}")
     if options.months < 1:
         raise InvalidInput("months", "must be at least 1")
-    builder: Callable[[Session, Options], Report] = globals()[f"_{name}"]
-    return builder(session, options)
+    return BUILDERS[name](session, options)
 
 
 # --- helpers --------------------------------------------------------------------------
@@ -570,16 +543,18 @@ def _hours(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-# --- feedback: NPS and CSAT, closing the loop (keepwell/feedback/report.py) ---------------
+# --- every report by name ---------------------------------------------------------------
 
-
-def _nps(session: Session, o: Options) -> Report:
-    from keepwell.feedback.report import nps_report
-
-    return nps_report(session, o)
-
-
-def _loops(session: Session, o: Options) -> Report:
-    from keepwell.feedback.report import loops_report
-
-    return loops_report(session, o)
+BUILDERS: dict[str, Callable[[Session, Options], Report]] = {
+    "retention": _retention,
+    "cohorts": _cohorts,
+    "rfm": _rfm,
+    "clv": _clv,
+    "funnel": _funnel,
+    "at_risk": _at_risk,
+    "promises": _promises,
+    "cases": _cases,
+    "nps": nps_report,  # keepwell/feedback/report.py
+    "loops": loops_report,
+}
+assert tuple(BUILDERS) == NAMES

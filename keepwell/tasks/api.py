@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from keepwell import clock
 from keepwell.tasks import service
+from keepwell.tasks.completion import complete_task
 from keepwell.tasks.models import Task
 from keepwell.web.deps import (
     CurrentActor,
@@ -198,7 +199,7 @@ def complete(
     """Mark the task done; the interaction is logged and the next check-in moves."""
     data = data or CompleteInput()
     task = _load(request, session, task_id, if_match)
-    service.complete_task(
+    complete_task(
         session,
         task,
         outcome=data.outcome,

@@ -176,7 +176,8 @@ def task_done(
     database: Database = None,
 ) -> None:
     """Mark a task done; the interaction is logged and the next check-in moves."""
-    from keepwell.tasks.service import complete_task, get_task
+    from keepwell.tasks.completion import complete_task
+    from keepwell.tasks.service import get_task
 
     with errors(), session_for(database) as session:
         task = get_task(session, task_id)

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from keepwell import clock
 from keepwell.accounts.models import TeamMember
 from keepwell.accounts.service import member_or_none
-from keepwell.cases.models import Case
 from keepwell.customers.context import personal_context
 from keepwell.customers.models import Customer
 from keepwell.db import flush_or_conflict
@@ -122,7 +121,7 @@ def create_task(
     return task
 
 
-def complete_task(
+def finish_task(
     session: Session,
     task: Task,
     *,
@@ -130,19 +129,14 @@ def complete_task(
     channel: str | None = "call",
     member: TeamMember | None = None,
 ) -> Task:
-    """Mark the task done. Unless `channel` is None, the interaction is logged as a touch
-    (which moves the customer's last contact and next check-in).
+    """Mark the task done, and nothing more: completing a task as a person does (a case's
+    confirmation task confirms the case) is `keepwell.tasks.completion.complete_task`.
+    Unless `channel` is None, the interaction is logged as a touch (which moves the
+    customer's last contact and next check-in).
 
     `member` is who did it (default: the task's assignee).
     """
     _require_open(task, "complete")
-    if task.kind == "confirm_case" and task.case_id is not None:
-        from keepwell.cases import service as cases  # the case's own rule: confirming it
-
-        case = session.get(Case, task.case_id)
-        if case is not None and case.status == "resolved":
-            cases.confirm(session, case, note=outcome, member=member, channel=channel)
-            return task  # confirm completed this task
     outcome = outcome.strip()
     if len(outcome) > MAX_SUMMARY:
         raise InvalidInput("outcome", f"longer than {MAX_SUMMARY:,} characters")

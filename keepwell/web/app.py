@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from sqlalchemy.engine import Engine
 
 from keepwell import __version__
@@ -61,5 +61,26 @@ def create_app(engine: Engine, *, secure_cookies: bool = True) -> FastAPI:
         app.include_router(part, prefix=API)
     app.include_router(links)  # /u/{token} (unsubscribe), /ics/{token}.ics: token-guarded
     app.include_router(survey_page)  # GET/POST /s/{token}: the survey page, no account needed
-    pages.install(app)  # the HTML pages, /static, and the API's docs page (docs/web.md)
+    pages.install(app, page_routers())  # the HTML pages, /static, the API's docs (docs/web.md)
     return app
+
+
+def page_routers() -> list[APIRouter]:
+    """Every concept's page routers, in the order they are matched."""
+    from keepwell.accounts.admin_pages import pages as admin
+    from keepwell.accounts.pages import pages as accounts
+    from keepwell.agenda.pages import pages as agenda
+    from keepwell.cases.pages import pages as cases
+    from keepwell.customers.admin_pages import pages as cadences
+    from keepwell.customers.list_pages import pages as customer_list  # lists: before customers
+    from keepwell.customers.pages import pages as customers
+    from keepwell.outreach.admin_pages import pages as smtp_admin
+    from keepwell.playbooks.admin_pages import pages as playbooks_admin
+    from keepwell.promises.pages import pages as promises
+    from keepwell.reports.pages import pages as dashboards
+    from keepwell.tasks.pages import pages as tasks
+
+    return [
+        accounts, agenda, customer_list, customers, promises, cases, tasks, dashboards, admin,
+        cadences, playbooks_admin, smtp_admin,
+    ]  # fmt: skip

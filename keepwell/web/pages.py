@@ -402,13 +402,14 @@ def _diagnosed(session: Session) -> StatusLine | None:
 # --- installing into the app -------------------------------------------------------
 
 
-def install(app: Any) -> None:
-    """Mount /static and include every page router (called by create_app)."""
+def install(app: Any, routers: list[APIRouter]) -> None:
+    """Mount /static and include the concepts' page routers, in the order they are
+    matched (called by create_app, which gathers them)."""
     from fastapi.staticfiles import StaticFiles
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_api_route("/api/docs", api_docs, methods=["GET"], include_in_schema=False)
-    for router in page_routers():
+    for router in routers:
         app.include_router(router)
 
 
@@ -423,27 +424,6 @@ def api_docs() -> HTMLResponse:
         swagger_css_url="/static/swagger/swagger-ui.css",
         swagger_favicon_url="/static/favicon.svg",
     )
-
-
-def page_routers() -> list[APIRouter]:
-    """Every concept's page routers, in the order they are matched."""
-    from keepwell.accounts.admin_pages import pages as admin
-    from keepwell.accounts.pages import pages as accounts
-    from keepwell.agenda.pages import pages as agenda
-    from keepwell.cases.pages import pages as cases
-    from keepwell.customers.admin_pages import pages as cadences
-    from keepwell.customers.list_pages import pages as customer_list  # lists: before customers
-    from keepwell.customers.pages import pages as customers
-    from keepwell.outreach.admin_pages import pages as smtp_admin
-    from keepwell.playbooks.admin_pages import pages as playbooks_admin
-    from keepwell.promises.pages import pages as promises
-    from keepwell.reports.pages import pages as dashboards
-    from keepwell.tasks.pages import pages as tasks
-
-    return [
-        accounts, agenda, customer_list, customers, promises, cases, tasks, dashboards, admin,
-        cadences, playbooks_admin, smtp_admin,
-    ]  # fmt: skip
 
 
 __all__ = [

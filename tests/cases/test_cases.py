@@ -353,7 +353,7 @@ def test_case_metrics(engine: Engine) -> None:
 
 def test_completing_the_confirmation_task_confirms_the_case(engine: Engine) -> None:
     """Whichever door a person uses — the case or its task — the case ends confirmed."""
-    from keepwell.tasks.service import complete_task
+    from keepwell.tasks.completion import complete_task
 
     _, _, case_id = world(engine)
     task_id = resolved(engine, case_id)

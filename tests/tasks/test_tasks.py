@@ -16,11 +16,11 @@ from keepwell.customers.models import Customer
 from keepwell.db import transaction
 from keepwell.errors import InvalidInput, NotFound
 from keepwell.tasks import service
+from keepwell.tasks.completion import complete_task
 from keepwell.tasks.models import Task
 from keepwell.tasks.service import (
     TaskFilter,
     cancel_task,
-    complete_task,
     create_task,
     describe,
     get_task,
