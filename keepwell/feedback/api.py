@@ -10,7 +10,8 @@ from fastapi import Query, Request, Response
 from pydantic import BaseModel, Field
 
 from keepwell import clock
-from keepwell.feedback import service
+from keepwell.feedback import answers, common, loop, service
+from keepwell.feedback import surveys as invitations
 from keepwell.feedback.models import Feedback, FeedbackAction, SurveyInvitation
 from keepwell.web.deps import (
     CurrentActor,
@@ -30,9 +31,9 @@ SurveyKind = Literal["nps", "csat", "scorecard"]
 Kind = Literal["nps", "csat", "scorecard", "relationship"]
 Score = Annotated[int, Field(ge=0, le=10)]
 Rating = Annotated[int, Field(ge=1, le=5)]
-Verbatim = Annotated[str, text(service.MAX_VERBATIM)]
-Note = Annotated[str, text(service.MAX_NOTE)]
-FeedbackIds = Annotated[list[Id], Field(max_length=service.MAX_LINKED)]
+Verbatim = Annotated[str, text(common.MAX_VERBATIM)]
+Note = Annotated[str, text(common.MAX_NOTE)]
+FeedbackIds = Annotated[list[Id], Field(max_length=common.MAX_LINKED)]
 
 
 class SurveyCreate(Input):
@@ -40,8 +41,8 @@ class SurveyCreate(Input):
     kind: SurveyKind
     case_id: Id | None = None  # what a CSAT asks about
     order_id: Id | None = None
-    expires_days: Annotated[int, Field(ge=1, le=service.MAX_EXPIRES_DAYS)] = (
-        service.DEFAULT_EXPIRES_DAYS
+    expires_days: Annotated[int, Field(ge=1, le=common.MAX_EXPIRES_DAYS)] = (
+        common.DEFAULT_EXPIRES_DAYS
     )
 
 
@@ -116,18 +117,18 @@ class FeedbackDetail(BaseModel):
 
 
 class TellInput(Input):
-    note: Annotated[str, text(service.MAX_NOTE, min_length=1)]  # what they were told
+    note: Annotated[str, text(common.MAX_NOTE, min_length=1)]  # what they were told
     channel: Channel = "email"
     at: Moment | None = None  # default: now
 
 
 class ActionCreate(Input):
-    what: Annotated[str, text(service.MAX_WHAT, min_length=1)]
+    what: Annotated[str, text(common.MAX_WHAT, min_length=1)]
     feedback_ids: FeedbackIds = Field(default_factory=list)
 
 
 class LinkInput(Input):
-    feedback_ids: Annotated[list[Id], Field(min_length=1, max_length=service.MAX_LINKED)]
+    feedback_ids: Annotated[list[Id], Field(min_length=1, max_length=common.MAX_LINKED)]
 
 
 class CloseInput(Input):
@@ -170,7 +171,7 @@ def _action(session: DbSession, action: FeedbackAction) -> ActionPublic:
         member_id=action.member_id,
         created_at=action.created_at,
         done_at=action.done_at,
-        feedback_ids=service.linked_ids(session, action.id),
+        feedback_ids=loop.linked_ids(session, action.id),
         version=action.version,
     )
 
@@ -178,7 +179,7 @@ def _action(session: DbSession, action: FeedbackAction) -> ActionPublic:
 @surveys.post("/surveys", response_model=SurveySent, status_code=201)
 def send_survey(data: SurveyCreate, session: DbSession, actor: CurrentActor) -> SurveySent:
     """Make a survey for a customer: the answer is the link to send them (shown once)."""
-    invitation, url = service.invite(
+    invitation, url = invitations.invite(
         session,
         customer_by_id(session, data.customer_id),
         data.kind,
@@ -193,7 +194,7 @@ def send_survey(data: SurveyCreate, session: DbSession, actor: CurrentActor) -> 
 @surveys.get("/surveys/{survey_id}", response_model=SurveyPublic)
 def get_survey(survey_id: Id, session: DbSession) -> SurveyPublic:
     """A survey sent: open, answered or expired (its link is not shown again)."""
-    return _survey(service.get_invitation(session, survey_id))
+    return _survey(common.get_invitation(session, survey_id))
 
 
 @feedback.get("/feedback", response_model=list[FeedbackPublic])
@@ -208,7 +209,7 @@ def list_feedback(
         Literal["open", "closed"] | None, Query(description="Loop still open, or closed.")
     ] = None,
     since: Annotated[Moment | None, Query(description="Answered at or after.")] = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 50,
+    limit: Annotated[int, Query(ge=1, le=common.MAX_LIMIT)] = 50,
 ) -> list[FeedbackPublic]:
     """Feedback, newest first."""
     filters = service.FeedbackFilter(
@@ -231,7 +232,7 @@ def record_feedback(
 ) -> FeedbackPublic:
     """Record an answer given by phone or in person (a detractor's opens a task for the
     owner), or, with kind `relationship`, our own rating of the relationship."""
-    item = service.record_feedback(
+    item = answers.record_feedback(
         session,
         customer_by_id(session, data.customer_id),
         data.kind,
@@ -249,22 +250,22 @@ def record_feedback(
 @feedback.post("/feedback/actions", response_model=ActionPublic, status_code=201)
 def add_action(data: ActionCreate, session: DbSession, actor: CurrentActor) -> ActionPublic:
     """Record what we do about some feedback, linked to it."""
-    items = service.feedback_by_ids(session, data.feedback_ids)
-    action = service.add_action(session, data.what, items, member=acting_member(session, actor))
+    items = loop.feedback_by_ids(session, data.feedback_ids)
+    action = loop.add_action(session, data.what, items, member=acting_member(session, actor))
     return _action(session, action)
 
 
 @feedback.get("/feedback/actions/{action_id}", response_model=ActionPublic)
 def get_action(action_id: Id, session: DbSession) -> ActionPublic:
     """An action and the feedback it answers."""
-    return _action(session, service.get_action(session, action_id))
+    return _action(session, common.get_action(session, action_id))
 
 
 @feedback.post("/feedback/actions/{action_id}/links", response_model=ActionPublic)
 def link_feedback(action_id: Id, data: LinkInput, session: DbSession) -> ActionPublic:
     """Link more feedback to an action (ones linked already stay as they are)."""
     action = for_update(session, FeedbackAction, action_id, "feedback action")
-    service.link(session, action, service.feedback_by_ids(session, data.feedback_ids))
+    loop.link(session, action, loop.feedback_by_ids(session, data.feedback_ids))
     return _action(session, action)
 
 
@@ -279,7 +280,7 @@ def close_action(
     interaction each, on their timeline) and each of those loops closes."""
     data = data or CloseInput()
     action = for_update(session, FeedbackAction, action_id, "feedback action")
-    done = service.close_action(
+    done = loop.close_action(
         session, action, note=data.note, channel=data.channel, member=acting_member(session, actor)
     )
     return Closed(
@@ -293,8 +294,8 @@ def close_action(
 @feedback.get("/feedback/{feedback_id}", response_model=FeedbackDetail)
 def get_feedback(feedback_id: Id, session: DbSession, response: Response) -> FeedbackDetail:
     """One piece of feedback and the actions linked to it; the ETag is its version."""
-    item = service.get_feedback(session, feedback_id)
-    actions = [_action(session, a) for a in service.actions_of(session, item.id)]
+    item = common.get_feedback(session, feedback_id)
+    actions = [_action(session, a) for a in loop.actions_of(session, item.id)]
     return FeedbackDetail(feedback=_feedback(session, item, response), actions=actions)
 
 
@@ -311,7 +312,7 @@ def tell(
     """The customer was told what we did: the loop closes (logged as an interaction)."""
     item = for_update(session, Feedback, feedback_id, "feedback")
     check_version(request, "feedback", item.version, if_match)
-    service.tell(
+    loop.tell(
         session,
         item,
         note=data.note,

@@ -100,7 +100,7 @@ def survey_send(
 ) -> None:
     """Make a survey for a customer and print its link (it works once, until it expires)."""
     from keepwell.customers.service import find_customer
-    from keepwell.feedback.service import invite
+    from keepwell.feedback.surveys import invite
 
     with errors(), session_for(database) as session:
         found = find_customer(session, customer)
@@ -140,7 +140,7 @@ def survey_answer(
 ) -> None:
     """Record a survey answer given by phone or in person (a detractor's opens a task)."""
     from keepwell.customers.service import find_customer
-    from keepwell.feedback.service import needs_follow_up, record_feedback
+    from keepwell.feedback.answers import needs_follow_up, record_feedback
 
     ratings = _ratings(rating)
     with errors(), session_for(database) as session:
@@ -227,7 +227,9 @@ def feedback_show(
     feedback_id: FeedbackIdArg, database: Database = None, as_json: JsonOpt = False
 ) -> None:
     """One piece of feedback, the actions linked to it and whether the customer was told."""
-    from keepwell.feedback.service import actions_of, describe, get_feedback
+    from keepwell.feedback.common import get_feedback
+    from keepwell.feedback.loop import actions_of
+    from keepwell.feedback.service import describe
 
     with errors(), session_for(database) as session:
         item = get_feedback(session, feedback_id)
@@ -262,7 +264,7 @@ def feedback_act(
     database: Database = None,
 ) -> None:
     """Record an action taken because of feedback, linked to one or many answers."""
-    from keepwell.feedback.service import add_action, feedback_by_ids
+    from keepwell.feedback.loop import add_action, feedback_by_ids
 
     with errors(), session_for(database) as session:
         items = feedback_by_ids(session, feedback_ids or [])
@@ -278,7 +280,8 @@ def feedback_link(
     database: Database = None,
 ) -> None:
     """Link more feedback to an action (whose customers closing it will tell)."""
-    from keepwell.feedback.service import feedback_by_ids, get_action, link, linked_ids
+    from keepwell.feedback.common import get_action
+    from keepwell.feedback.loop import feedback_by_ids, link, linked_ids
 
     with errors(), session_for(database) as session:
         action = get_action(session, action_id)
@@ -296,7 +299,8 @@ def feedback_close(
     database: Database = None,
 ) -> None:
     """The action is done: tell every linked customer (logged) and close their loops."""
-    from keepwell.feedback.service import close_action, get_action
+    from keepwell.feedback.common import get_action
+    from keepwell.feedback.loop import close_action
 
     with errors(), session_for(database) as session:
         done = close_action(
@@ -320,7 +324,8 @@ def feedback_tell(
     database: Database = None,
 ) -> None:
     """Record that the customer was told what we did: the loop of that feedback closes."""
-    from keepwell.feedback.service import get_feedback, tell
+    from keepwell.feedback.common import get_feedback
+    from keepwell.feedback.loop import tell
 
     with errors(), session_for(database) as session:
         item = tell(
@@ -347,7 +352,7 @@ def scorecard_rate(
     """Our side: rate the relationship with a customer on our categories (1-5 each):
     communication, pays_on_time, predictability, partnership."""
     from keepwell.customers.service import find_customer
-    from keepwell.feedback.service import rate_relationship
+    from keepwell.feedback.answers import rate_relationship
 
     ratings = _ratings(rating) or {}
     with errors(), session_for(database) as session:

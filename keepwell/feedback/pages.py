@@ -20,7 +20,7 @@ from starlette.datastructures import UploadFile
 
 from keepwell.accounts import audit
 from keepwell.errors import InvalidInput
-from keepwell.feedback import service
+from keepwell.feedback import answers, common, surveys
 from keepwell.feedback.models import CUSTOMER_CATEGORIES, SurveyInvitation
 from keepwell.web.deps import DbSession
 
@@ -88,7 +88,7 @@ def _form(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    context = service.survey_context(session, invitation)
+    context = surveys.survey_context(session, invitation)
     heading = {
         "nps": "how are we doing?",
         "csat": "how did we do?",
@@ -103,7 +103,7 @@ def _form(
         heading=heading,
         values=values or {},
         errors=errors or {},
-        max_verbatim=service.MAX_VERBATIM,
+        max_verbatim=common.MAX_VERBATIM,
         **context,
     )
 
@@ -112,8 +112,8 @@ def _form(
 def survey_page(token: str, session: DbSession) -> HTMLResponse:
     """The survey a link opens."""
     try:
-        invitation = service.open_link(session, token)
-    except service.LinkRefused as refused:
+        invitation = surveys.open_link(session, token)
+    except common.LinkRefused as refused:
         return _refused(refused.why)
     return _form(session, invitation)
 
@@ -144,8 +144,8 @@ def answer_survey(token: str, session: DbSession, fields: FormFields) -> HTMLRes
     """Store the answer; thank the customer. Nothing is written unless all of it fits."""
     session.info["actor"] = audit.Actor(None, "survey link")
     try:
-        invitation = service.open_link(session, token)
-    except service.LinkRefused as refused:
+        invitation = surveys.open_link(session, token)
+    except common.LinkRefused as refused:
         return _refused(refused.why)
     if fields is None:
         return _page(
@@ -170,7 +170,7 @@ def answer_survey(token: str, session: DbSession, fields: FormFields) -> HTMLRes
     if not errors:
         try:
             with session.begin_nested():  # all of the answer, or nothing
-                feedback = service.answer_link(
+                feedback = surveys.answer_link(
                     session,
                     token,
                     score=numbers.get("score"),
@@ -179,13 +179,13 @@ def answer_survey(token: str, session: DbSession, fields: FormFields) -> HTMLRes
                     else {k: v for k, v in numbers.items() if v is not None},
                     verbatim=fields.get("verbatim", ""),
                 )
-        except service.LinkRefused as refused:
+        except common.LinkRefused as refused:
             return _refused(refused.why)
         except InvalidInput as bad:
             errors[bad.field.removeprefix("ratings.")] = _reason(bad)
         else:
             lines = ["Your answer reached the people who look after you. Thank you for it."]
-            if service.needs_follow_up(feedback):
+            if answers.needs_follow_up(feedback):
                 lines.insert(0, "We are sorry we fell short. Someone from our team will get in "
                              "touch within two days to hear more and put it right.")  # fmt: skip
             return _page("message.html", 200, title="Thank you", heading="Thank you", lines=lines)

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from keepwell import clock, db
 from keepwell.cli import app
-from keepwell.feedback import service
+from keepwell.feedback import surveys
 
 runner = CliRunner()
 
@@ -62,7 +62,7 @@ def test_send_answer_act_close_round_trip(database: str) -> None:
         # the printed link opens Rui's survey
         engine = db.make_engine(database)
         with db.transaction(engine) as session:
-            invitation = service.open_link(session, url.rsplit("/", 1)[1])
+            invitation = surveys.open_link(session, url.rsplit("/", 1)[1])
             assert (invitation.customer_id, invitation.kind, invitation.sent_by_id) == (1, "nps", 1)
         engine.dispose()
         # answers given by phone: one detractor (through the survey sent), one promoter

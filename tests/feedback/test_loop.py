@@ -13,7 +13,7 @@ from keepwell import clock, db
 from keepwell.customers.models import Customer
 from keepwell.customers.record import customer_record
 from keepwell.errors import InvalidInput
-from keepwell.feedback import service
+from keepwell.feedback import answers, common, loop, service, surveys
 from keepwell.feedback.models import Feedback
 from keepwell.tasks.models import Task
 from keepwell.touches.models import Touch
@@ -29,10 +29,10 @@ def customer(session: Session, world: World, who: str) -> Customer:
 def answer_by_link(world: World, who: str, kind: str, score: int, words: str) -> int:
     """Send a survey and answer it through its link, as the public page does."""
     with clock.frozen(NOW), db.transaction(world.engine) as session:
-        _, url = service.invite(session, customer(session, world, who), kind)
+        _, url = surveys.invite(session, customer(session, world, who), kind)
     token = url.rsplit("/", 1)[1]
     with clock.frozen(NOW + timedelta(hours=3)), db.transaction(world.engine) as session:
-        return service.answer_link(session, token, score=score, verbatim=words).id
+        return surveys.answer_link(session, token, score=score, verbatim=words).id
 
 
 def test_a_detractor_answer_opens_a_task_for_the_owner_with_their_words(world: World) -> None:
@@ -90,11 +90,11 @@ def test_one_action_closes_the_loops_of_every_linked_customer_and_tells_each(
     }
     later = NOW + timedelta(days=20)
     with clock.frozen(later), db.transaction(world.engine) as session:
-        items = service.feedback_by_ids(session, ids.values())
-        action = service.add_action(session, "Changed our courier to a next-day service", items[:3])
-        assert service.link(session, action, items) == 1  # Carl's added; the rest stay
+        items = loop.feedback_by_ids(session, ids.values())
+        action = loop.add_action(session, "Changed our courier to a next-day service", items[:3])
+        assert loop.link(session, action, items) == 1  # Carl's added; the rest stay
         before = {c: _outbound(session, world.customers[c]) for c in ("Rui", "Bea", "Carl")}
-        done = service.close_action(session, action, note="Tracking links from now on")
+        done = loop.close_action(session, action, note="Tracking links from now on")
         assert (done.customers, len(done.told), done.already) == (3, 4, 0)
         assert action.done_at == later
         for name in ("Rui", "Bea", "Carl"):  # each customer told, once, on their timeline
@@ -110,38 +110,38 @@ def test_one_action_closes_the_loops_of_every_linked_customer_and_tells_each(
         listed = service.list_feedback(session, service.FeedbackFilter(loop="open"))
         assert listed == []
         with pytest.raises(InvalidInput, match="everyone was told"):
-            service.close_action(session, action)
+            loop.close_action(session, action)
 
 
 def test_closing_again_tells_only_those_linked_since(world: World) -> None:
     first = answer_by_link(world, "Rui", "nps", 2, "stale beans")
     second = answer_by_link(world, "Bea", "nps", 4, "stale too")
     with clock.frozen(NOW + timedelta(days=2)), db.transaction(world.engine) as session:
-        action = service.add_action(
-            session, "Roast dates on every bag", service.feedback_by_ids(session, [first])
+        action = loop.add_action(
+            session, "Roast dates on every bag", loop.feedback_by_ids(session, [first])
         )
-        service.close_action(session, action)
-        service.link(session, action, service.feedback_by_ids(session, [second]))
-        again = service.close_action(session, action, channel="call")
+        loop.close_action(session, action)
+        loop.link(session, action, loop.feedback_by_ids(session, [second]))
+        again = loop.close_action(session, action, channel="call")
         assert ([f.id for f in again.told], again.customers, again.already) == ([second], 1, 1)
 
 
 def test_telling_one_customer_closes_that_loop_once(world: World) -> None:
     feedback_id = answer_by_link(world, "Carl", "nps", 9, "great")
     with clock.frozen(NOW + timedelta(days=1)), db.transaction(world.engine) as session:
-        item = service.get_feedback(session, feedback_id)
+        item = common.get_feedback(session, feedback_id)
         for bad, field in (
             ({"note": "  "}, "note"),
             ({"note": "x", "channel": "pigeon"}, "channel"),
         ):
             with pytest.raises(InvalidInput) as refused:
-                service.tell(session, item, **bad)  # type: ignore[arg-type]
+                loop.tell(session, item, **bad)  # type: ignore[arg-type]
             assert refused.value.field == field
         assert item.told_at is None
-        service.tell(session, item, note="Thanked them", channel="call")
+        loop.tell(session, item, note="Thanked them", channel="call")
         assert item.loop_closed and item.told_channel == "call"
         with pytest.raises(InvalidInput, match="told already"):
-            service.tell(session, item, note="again")
+            loop.tell(session, item, note="again")
 
 
 def test_bad_answers_write_nothing(world: World) -> None:
@@ -167,44 +167,44 @@ def test_bad_answers_write_nothing(world: World) -> None:
     for kind, values, field in cases:
         with clock.frozen(NOW), db.transaction(world.engine) as session:
             with pytest.raises(InvalidInput) as refused:
-                service.record_feedback(session, customer(session, world, "Rui"), kind, **values)  # type: ignore[arg-type]
+                answers.record_feedback(session, customer(session, world, "Rui"), kind, **values)  # type: ignore[arg-type]
             assert refused.value.field == field, (kind, values, refused.value)
     with clock.frozen(NOW), db.transaction(world.engine) as session:
         with pytest.raises(InvalidInput) as refused:
-            service.invite(session, customer(session, world, "Rui"), "nps", expires_days=0)
+            surveys.invite(session, customer(session, world, "Rui"), "nps", expires_days=0)
         assert refused.value.field == "expires_days"
         with pytest.raises(InvalidInput):
-            service.invite(session, customer(session, world, "Rui"), "csat", case_id=999)
+            surveys.invite(session, customer(session, world, "Rui"), "csat", case_id=999)
     assert counts(world.engine) == before
 
 
 def test_a_manual_answer_uses_up_its_survey(world: World) -> None:
     with clock.frozen(NOW), db.transaction(world.engine) as session:
         rui = customer(session, world, "Rui")
-        invitation, url = service.invite(session, rui, "csat")
-        item = service.record_feedback(
+        invitation, url = surveys.invite(session, rui, "csat")
+        item = answers.record_feedback(
             session, rui, "csat", score=5, verbatim="said on the phone", invitation_id=invitation.id
         )
         assert item.source == "manual" and invitation.used_at == NOW
         with pytest.raises(InvalidInput, match="answered already"):
-            service.record_feedback(session, rui, "csat", score=4, invitation_id=invitation.id)
-        with pytest.raises(service.LinkRefused) as refused:
-            service.open_link(session, url.rsplit("/", 1)[1])
+            answers.record_feedback(session, rui, "csat", score=4, invitation_id=invitation.id)
+        with pytest.raises(common.LinkRefused) as refused:
+            surveys.open_link(session, url.rsplit("/", 1)[1])
         assert refused.value.why == "used"
-        bea_invite, _ = service.invite(session, customer(session, world, "Bea"), "csat")
+        bea_invite, _ = surveys.invite(session, customer(session, world, "Bea"), "csat")
         with pytest.raises(InvalidInput, match="for customer"):  # never someone else's survey
-            service.record_feedback(session, rui, "csat", score=4, invitation_id=bea_invite.id)
+            answers.record_feedback(session, rui, "csat", score=4, invitation_id=bea_invite.id)
 
 
 def test_the_two_sided_scorecard_and_latest_scores(world: World) -> None:
     with clock.frozen(NOW), db.transaction(world.engine) as session:
         rui = customer(session, world, "Rui")
-        service.record_feedback(
+        answers.record_feedback(
             session, rui, "scorecard",
             ratings={"quality": 5, "delivery": 2, "responsiveness": 4, "value": 3},
             verbatim="Deliveries slip",
         )  # fmt: skip
-        service.rate_relationship(
+        answers.rate_relationship(
             session, rui,
             {"communication": 4, "pays_on_time": 5, "predictability": 2, "partnership": 4},
             note="Orders come in bursts",
@@ -213,12 +213,12 @@ def test_the_two_sided_scorecard_and_latest_scores(world: World) -> None:
         assert both["theirs"]["ratings"]["delivery"] == 2 and both["theirs"]["mean"] == 3.5
         assert both["ours"]["ratings"]["predictability"] == 2 and both["ours"]["mean"] == 3.75
         with pytest.raises(InvalidInput):
-            service.rate_relationship(session, rui, {"quality": 5})
+            answers.rate_relationship(session, rui, {"quality": 5})
     with clock.frozen(NOW + timedelta(days=1)), db.transaction(world.engine) as session:
-        service.record_feedback(session, customer(session, world, "Rui"), "nps", score=10)
+        answers.record_feedback(session, customer(session, world, "Rui"), "nps", score=10)
     with clock.frozen(NOW + timedelta(days=2)), db.transaction(world.engine) as session:
-        service.record_feedback(session, customer(session, world, "Rui"), "csat", score=2)
-        service.record_feedback(session, customer(session, world, "Bea"), "nps", score=6)
+        answers.record_feedback(session, customer(session, world, "Rui"), "csat", score=2)
+        answers.record_feedback(session, customer(session, world, "Bea"), "nps", score=6)
         ids = list(world.customers.values())
         latest = service.latest_scores(session, ids)
         assert latest[world.customers["Rui"]] == ("csat", 2, NOW + timedelta(days=2))
@@ -246,7 +246,7 @@ def test_the_filter(world: World) -> None:
         assert names(owner_id=world.ana + 99) == []
         assert names(customer_id=c["Bea"]) == [c["Bea"]]
         assert names(since=NOW + timedelta(days=1)) == []
-        service.tell(
+        loop.tell(
             session,
             service.list_feedback(session, service.FeedbackFilter(customer_id=c["Rui"]))[0],
             note="sorry",

@@ -10,7 +10,7 @@ import pytest
 from keepwell import clock, db
 from keepwell.analytics.nps import band, csat, median, nps, nps_by
 from keepwell.customers.models import Customer
-from keepwell.feedback import service
+from keepwell.feedback import answers, loop
 from keepwell.reports.service import Options, build
 from tests.feedback.conftest import NOW, World
 
@@ -54,7 +54,7 @@ def test_the_nps_and_loops_reports(world: World, tmp_path: Path) -> None:
     """Two months of answers; the figures as computed by hand."""
     october = datetime(2026, 10, 10, 12, tzinfo=UTC)
     november = datetime(2026, 11, 20, 12, tzinfo=UTC)
-    answers = [
+    given = [
         ("Rui", october, "nps", 10, "great"),
         ("Bea", october, "nps", 3, "late parcel"),
         ("Carl", october, "nps", 8, ""),
@@ -65,13 +65,13 @@ def test_the_nps_and_loops_reports(world: World, tmp_path: Path) -> None:
     ]
     with clock.frozen(NOW), db.transaction(world.engine) as session:
         made = {}
-        for who, at, kind, score, words in answers:
+        for who, at, kind, score, words in given:
             customer = session.get(Customer, world.customers[who])
             assert customer is not None
-            made[(who, at, kind)] = service.record_feedback(
+            made[(who, at, kind)] = answers.record_feedback(
                 session, customer, kind, score=score, verbatim=words, answered_at=at
             )
-        service.tell(
+        loop.tell(
             session,
             made[("Bea", october, "nps")],
             note="new courier",

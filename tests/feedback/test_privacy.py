@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from keepwell import clock, db
 from keepwell.customers.models import Customer
 from keepwell.customers.privacy import erase_customer, export_customer
-from keepwell.feedback import service
+from keepwell.feedback import answers, common, loop, surveys
 from keepwell.feedback.models import Feedback, SurveyInvitation
 from tests.feedback.conftest import NOW, World
 
@@ -23,13 +23,13 @@ def test_export_has_the_feedback_and_erase_clears_the_words(world: World) -> Non
     with clock.frozen(NOW), db.transaction(world.engine) as session:
         rui = session.get(Customer, world.customers["Rui"])
         assert rui is not None
-        _, url = service.invite(session, rui, "nps")
-        item = service.answer_link(session, url.rsplit("/", 1)[1], score=4, verbatim=WORDS)
-        service.tell(session, item, note="Told Tomás we now sell a quieter grinder")
-        _, unused = service.invite(session, rui, "csat")
+        _, url = surveys.invite(session, rui, "nps")
+        item = surveys.answer_link(session, url.rsplit("/", 1)[1], score=4, verbatim=WORDS)
+        loop.tell(session, item, note="Told Tomás we now sell a quieter grinder")
+        _, unused = surveys.invite(session, rui, "csat")
         bea = session.get(Customer, world.customers["Bea"])
         assert bea is not None
-        service.record_feedback(session, bea, "nps", score=8, verbatim="Bea's own words")
+        answers.record_feedback(session, bea, "nps", score=8, verbatim="Bea's own words")
     with clock.frozen(NOW), db.transaction(world.engine) as session:
         rui = session.get(Customer, world.customers["Rui"])
         assert rui is not None
@@ -60,8 +60,8 @@ def test_export_has_the_feedback_and_erase_clears_the_words(world: World) -> Non
             ).all()
             == []
         )
-        with clock.frozen(NOW + timedelta(hours=1)), pytest.raises(service.LinkRefused) as refused:
-            service.open_link(session, unused.rsplit("/", 1)[1])
+        with clock.frozen(NOW + timedelta(hours=1)), pytest.raises(common.LinkRefused) as refused:
+            surveys.open_link(session, unused.rsplit("/", 1)[1])
         assert refused.value.why == "forged"  # their link opens nothing now
 
 

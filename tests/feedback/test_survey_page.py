@@ -12,7 +12,7 @@ from fastapi.routing import iter_route_contexts
 
 from keepwell import clock, db
 from keepwell.customers.models import Customer
-from keepwell.feedback import links, service
+from keepwell.feedback import common, links, surveys
 from keepwell.feedback.models import Feedback, SurveyInvitation
 from keepwell.settings import service as settings
 from tests.api.conftest import Desk
@@ -24,7 +24,7 @@ def send(world: World, who: str = "Rui", kind: str = "nps", days: int = 30) -> s
     with clock.frozen(NOW), db.transaction(world.engine) as session:
         customer = session.get(Customer, world.customers[who])
         assert customer is not None
-        _, url = service.invite(session, customer, kind, expires_days=days)
+        _, url = surveys.invite(session, customer, kind, expires_days=days)
     assert url.startswith("http://127.0.0.1:8000/s/")
     return urlsplit(url).path
 
@@ -234,9 +234,9 @@ def test_two_answers_racing_for_one_link_store_one(world: World) -> None:
         start.wait()
         try:
             with clock.frozen(NOW + timedelta(hours=1)), db.transaction(writer) as session:
-                service.answer_link(session, token, score=score)
+                surveys.answer_link(session, token, score=score)
             outcomes.append("stored")
-        except service.LinkRefused as refused:
+        except common.LinkRefused as refused:
             outcomes.append(refused.why)
 
     threads = [threading.Thread(target=answer, args=(score,)) for score in (2, 9)]

@@ -71,7 +71,7 @@ def only(session: Session, name: str) -> None:
 
 
 def test_detractor_call_never_doubles_the_feedback_engines_task(world: World) -> None:
-    from keepwell.feedback.service import record_answer
+    from keepwell.feedback.answers import record_answer
 
     with clock.frozen(NOON), world.session() as session:
         only(session, "detractor-call")
