@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from keepwell import clock
 from keepwell.reviews import goals as goal_service
-from keepwell.reviews import service
+from keepwell.reviews import service, setup
 from keepwell.reviews.models import AccountReview, Goal
 from keepwell.web.deps import (
     AdminActor,
@@ -35,7 +35,7 @@ GoalStatus = Literal["open", "met", "missed", "dropped"]
 ReviewStatus = Literal["due", "done", "cancelled"]
 Answer = Literal["yes", "no", "partly"]
 What = Annotated[str, text(goal_service.MAX_WHAT, min_length=1)]
-QuestionText = Annotated[str, text(service.MAX_QUESTION, min_length=1)]
+QuestionText = Annotated[str, text(setup.MAX_QUESTION, min_length=1)]
 
 
 class GoalPublic(Output):
@@ -165,7 +165,7 @@ class QuestionUpdate(Input):
 
 
 class ReviewSettings(Input):
-    interval_days: Annotated[int, Field(ge=1, le=service.MAX_INTERVAL_DAYS)] | None = None
+    interval_days: Annotated[int, Field(ge=1, le=setup.MAX_INTERVAL_DAYS)] | None = None
     key_segments: (
         Annotated[list[Annotated[str, text(100, min_length=1)]], Field(max_length=100)] | None
     ) = None
@@ -396,14 +396,14 @@ def cancel_review(
 @reviews.get("/review-questions", response_model=list[QuestionPublic])
 def list_questions(session: DbSession) -> list[QuestionPublic]:
     """The admin's own checklist questions (inactive ones too), in checklist order."""
-    return [QuestionPublic.model_validate(q) for q in service.list_questions(session)]
+    return [QuestionPublic.model_validate(q) for q in setup.list_questions(session)]
 
 
 @reviews.post("/review-questions", response_model=QuestionPublic, status_code=201)
 def add_question(data: QuestionCreate, session: DbSession, _: AdminActor) -> QuestionPublic:
     """Add a question to every due review's checklist (admins)."""
     return QuestionPublic.model_validate(
-        service.add_question(session, data.text, position=data.position)
+        setup.add_question(session, data.text, position=data.position)
     )
 
 
@@ -412,7 +412,7 @@ def update_question(
     question_id: Id, data: QuestionUpdate, session: DbSession, _: AdminActor
 ) -> QuestionPublic:
     """Reword, reorder, or (de)activate a question (admins)."""
-    question = service.update_question(
+    question = setup.update_question(
         session, question_id, text=data.text, active=data.active, position=data.position
     )
     return QuestionPublic.model_validate(question)
@@ -421,7 +421,7 @@ def update_question(
 @reviews.get("/review-settings", response_model=ReviewSettingsPublic)
 def get_settings(session: DbSession) -> ReviewSettingsPublic:
     """Who is a key account, and days between their reviews."""
-    return ReviewSettingsPublic.model_validate(service.review_config(session).to_dict())
+    return ReviewSettingsPublic.model_validate(setup.review_config(session).to_dict())
 
 
 @reviews.put("/review-settings", response_model=ReviewSettingsPublic)
@@ -431,7 +431,7 @@ def put_settings(data: ReviewSettings, session: DbSession, _: AdminActor) -> Rev
     changes: dict[str, Any] = {}
     if "min_revenue_minor" in data.model_fields_set:
         changes["min_revenue_minor"] = data.min_revenue_minor
-    config = service.set_review_config(
+    config = setup.set_review_config(
         session, interval_days=data.interval_days, key_segments=data.key_segments, **changes
     )
     return ReviewSettingsPublic.model_validate(config.to_dict())

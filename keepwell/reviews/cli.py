@@ -366,7 +366,7 @@ def review_settings(
     database: Database = None,
 ) -> None:
     """Show or change who is a key account and how often they are reviewed."""
-    from keepwell.reviews.service import UNSET, review_config, set_review_config
+    from keepwell.reviews.setup import UNSET, review_config, set_review_config
 
     changes: dict[str, Any] = {}
     if min_revenue is not None or no_min_revenue:
@@ -391,7 +391,7 @@ def question_add(
     database: Database = None,
 ) -> None:
     """Add a question to every review's checklist."""
-    from keepwell.reviews.service import add_question
+    from keepwell.reviews.setup import add_question
 
     with errors(), session_for(database) as session:
         question = add_question(session, text, position=position)
@@ -409,7 +409,7 @@ def question_update(
     database: Database = None,
 ) -> None:
     """Reword, reorder, or take a question off (and back on) the checklist."""
-    from keepwell.reviews.service import update_question
+    from keepwell.reviews.setup import update_question
 
     with errors(), session_for(database) as session:
         question = update_question(
@@ -421,7 +421,8 @@ def question_update(
 @question_app.command("list")
 def question_list(database: Database = None, as_json: JsonOpt = False) -> None:
     """The checklist's own questions, in order (inactive ones too)."""
-    from keepwell.reviews.service import BUILTIN, list_questions
+    from keepwell.reviews.service import BUILTIN
+    from keepwell.reviews.setup import list_questions
 
     with errors(), session_for(database) as session:
         rows: list[dict[str, Any]] = [

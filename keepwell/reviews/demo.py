@@ -22,7 +22,8 @@ from keepwell.orders.models import Order
 from keepwell.referrals.models import Referral, ReferralCode, ReferralReward
 from keepwell.referrals.service import ALPHABET, CODE_LENGTH, DEFAULT_REWARD
 from keepwell.reviews.models import AccountReview, Goal, ReviewAnswer, ReviewQuestion
-from keepwell.reviews.service import BUILTIN, DEFAULT_INTERVAL_DAYS, schedule_reviews
+from keepwell.reviews.service import BUILTIN, schedule_reviews
+from keepwell.reviews.setup import DEFAULT_INTERVAL_DAYS
 
 GOALS = (
     "Never run out of espresso beans in the busy season",

@@ -20,7 +20,6 @@ from keepwell.reviews.models import AccountReview, ReviewAnswer
 from keepwell.reviews.service import (
     AnswerIn,
     ReviewFilter,
-    add_question,
     answer_review,
     checklist,
     complete_review,
@@ -28,10 +27,9 @@ from keepwell.reviews.service import (
     latest_review,
     list_reviews,
     schedule_reviews,
-    set_review_config,
     start_review,
-    update_question,
 )
+from keepwell.reviews.setup import add_question, set_review_config, update_question
 from tests.reviews.conftest import NOW, World, make_world
 
 TODAY = NOW.date()
