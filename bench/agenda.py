@@ -23,7 +23,7 @@ from common import WORK, stamp, write_section
 
 from keepwell import clock, db
 from keepwell.customers import derived
-from keepwell.ingest.demo import COMPANY_WORDS, FIRST_NAMES, LAST_NAMES, MAIL_DOMAINS
+from keepwell.ingest.demo_data import COMPANY_WORDS, FIRST_NAMES, LAST_NAMES, MAIL_DOMAINS
 
 MEMBERS = 20
 TODAY = date(2026, 11, 25)

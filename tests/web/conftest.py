@@ -32,7 +32,8 @@ from sqlalchemy.engine import Engine
 from keepwell import clock, db
 from keepwell.accounts.models import TeamMember
 from keepwell.accounts.passwords import hash_password
-from keepwell.ingest.demo import TEAM, build_world
+from keepwell.ingest.demo import build_world
+from keepwell.ingest.demo_data import TEAM
 from keepwell.scoring.service import score
 from keepwell.web.app import create_app
 
