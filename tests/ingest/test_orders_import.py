@@ -373,9 +373,9 @@ def test_small_caches_give_the_same_result(
     sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Caches of parsed values are bounded; emptying them mid-file changes nothing."""
-    import keepwell.ingest.orders_import as orders_import
+    import keepwell.ingest.order_rows as order_rows
 
-    monkeypatch.setattr(orders_import, "CACHE_LIMIT", 50)
+    monkeypatch.setattr(order_rows, "CACHE_LIMIT", 50)
     body = "".join(
         f"O{i},{i % 70},2024-01-{1 + i % 28:02d} 10:{i % 60:02d}:00,{i % 97}.25\n"
         for i in range(3000)
