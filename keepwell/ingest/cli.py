@@ -184,7 +184,7 @@ def demo(
     """Build a realistic small business to explore, show the desk, then serve it on
     127.0.0.1."""
     from keepwell.accounts.service import demo_admin
-    from keepwell.customers.service import overview
+    from keepwell.customers.overview import overview
     from keepwell.ingest.demo import build_world
     from keepwell.playbooks.engine import run as run_playbooks
     from keepwell.scoring.service import score
