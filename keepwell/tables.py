@@ -7,6 +7,7 @@ Models import this module, never `keepwell.db`: `keepwell.db` imports every mode
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -63,3 +64,10 @@ def sqlite_timestamp(moment: datetime) -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.isoformat(" ", "microseconds")
+
+
+def one_of(column: str, values: Iterable[str], *, nullable: bool = False) -> str:
+    """The SQL of a check that `column` holds one of `values` (or NULL when `nullable`),
+    written from the same tuple the code checks against."""
+    check = f"{column} IN ({', '.join(repr(str(value)) for value in values)})"
+    return f"{column} IS NULL OR {check}" if nullable else check

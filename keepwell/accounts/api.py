@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from keepwell import db
 from keepwell.accounts import audit, auth, service, tokens
+from keepwell.accounts.models import Role
 from keepwell.errors import NotFound
 from keepwell.web.deps import (
     CSRF_COOKIE,
@@ -29,8 +30,6 @@ from keepwell.web.deps import (
 from keepwell.web.errors import Forbidden, NotAuthenticated, TooManyAttempts, body
 from keepwell.web.schemas import ERRORS, ErrorBody, Id, Input, Output, Short, text
 
-RoleName = Literal["admin", "member", "viewer"]
-
 
 class MemberPublic(Output):
     id: int
@@ -45,7 +44,7 @@ class MemberPublic(Output):
 class MemberCreate(Input):
     email: Annotated[str, text(320, min_length=3)]
     name: Short = ""
-    role: RoleName = "member"
+    role: Role = "member"
     password: Annotated[str | None, text(1024)] = None
 
 
@@ -56,7 +55,7 @@ class MemberCreated(BaseModel):
 
 class MemberUpdate(Input):
     name: Short | None = None
-    role: RoleName | None = None
+    role: Role | None = None
     active: bool | None = None
 
 

@@ -4,15 +4,18 @@ the sign-in throttle and the audit trail."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keepwell import clock
-from keepwell.tables import Base, UTCDateTime
+from keepwell.tables import Base, UTCDateTime, one_of
 
-ROLES = ("admin", "member", "viewer")
+Role = Literal["admin", "member", "viewer"]
+ROLES: tuple[Role, ...] = get_args(Role)
+AuditAction = Literal["insert", "update", "delete"]
+AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 
 
 class TeamMember(Base):
@@ -30,7 +33,7 @@ class TeamMember(Base):
     password_hash: Mapped[str | None] = mapped_column(sa.String(200))
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    __table_args__ = (sa.CheckConstraint("role IN ('admin', 'member', 'viewer')", name="role"),)
+    __table_args__ = (sa.CheckConstraint(one_of("role", ROLES), name="role"),)
 
 
 class ApiToken(Base):
@@ -104,5 +107,5 @@ class AuditEntry(Base):
     __table_args__ = (
         sa.Index("ix_audit_entries_customer_id_id", "customer_id", "id"),
         sa.Index("ix_audit_entries_member_id_id", "member_id", "id"),
-        sa.CheckConstraint("action IN ('insert', 'update', 'delete')", name="action"),
+        sa.CheckConstraint(one_of("action", AUDIT_ACTIONS), name="action"),
     )

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Query, Request, Response
 from pydantic import BaseModel, Field
 
 from keepwell.cases import service
-from keepwell.cases.models import Case
+from keepwell.cases.models import Case, RootCause, Severity, Status
 from keepwell.tasks.api import TaskPublic, task_views
 from keepwell.touches.api import InteractionPublic
+from keepwell.touches.models import Channel
 from keepwell.web.deps import (
     CurrentActor,
     DbSession,
@@ -25,11 +26,6 @@ from keepwell.web.deps import (
     router,
 )
 from keepwell.web.schemas import Id, Input, Long, Moment, Output, text
-
-Status = Literal["open", "resolved", "confirmed"]
-Severity = Literal["low", "normal", "high", "urgent"]
-RootCause = Literal["product", "delivery", "billing", "service", "communication", "other"]
-Channel = Literal["call", "email", "meeting", "chat", "note", "social", "letter", "gift"]
 
 
 class CasePublic(Output):

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keepwell import clock
-from keepwell.tables import Base, UTCDateTime
+from keepwell.tables import Base, UTCDateTime, one_of
 
-SEVERITIES = ("low", "normal", "high", "urgent")
-STATUSES = ("open", "resolved", "confirmed")
-ROOT_CAUSES = ("product", "delivery", "billing", "service", "communication", "other")
+Severity = Literal["low", "normal", "high", "urgent"]
+SEVERITIES: tuple[Severity, ...] = get_args(Severity)
+Status = Literal["open", "resolved", "confirmed"]
+STATUSES: tuple[Status, ...] = get_args(Status)
+RootCause = Literal["product", "delivery", "billing", "service", "communication", "other"]
+ROOT_CAUSES: tuple[RootCause, ...] = get_args(RootCause)
 
 
 class Case(Base):
@@ -45,7 +48,7 @@ class Case(Base):
     __table_args__ = (
         sa.Index("ix_cases_member_id_status", "member_id", "status"),
         sa.Index("ix_cases_customer_id", "customer_id"),
-        sa.CheckConstraint("severity IN ('low', 'normal', 'high', 'urgent')", name="severity"),
-        sa.CheckConstraint("status IN ('open', 'resolved', 'confirmed')", name="status"),
+        sa.CheckConstraint(one_of("severity", SEVERITIES), name="severity"),
+        sa.CheckConstraint(one_of("status", STATUSES), name="status"),
     )
     __mapper_args__: dict[str, Any] = {"version_id_col": version}  # noqa: RUF012

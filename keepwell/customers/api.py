@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from keepwell import clock
 from keepwell.customers import service, special_dates
+from keepwell.customers.models import ContactChannel as Channel
 from keepwell.customers.models import Customer
 from keepwell.customers.record import customer_record
 from keepwell.errors import MAX_OFFSET
@@ -27,7 +28,6 @@ from keepwell.web.deps import (
 )
 from keepwell.web.schemas import Day, Id, Input, Long, Moment, Name, Output, Short, text
 
-Channel = Literal["email", "phone", "sms", "post", "in_person", "chat", "social"]
 Tag = Annotated[str, text(100)]
 Email = Annotated[str, text(320)]
 Cadence = Annotated[int, Field(ge=1, le=3660)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal, get_args
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -10,7 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from keepwell import clock
 from keepwell.tables import Base, UTCDateTime
 
-CHANNELS = ("email", "phone", "sms", "post", "in_person", "chat", "social")
+ContactChannel = Literal["email", "phone", "sms", "post", "in_person", "chat", "social"]
+CHANNELS: tuple[ContactChannel, ...] = get_args(ContactChannel)
 
 
 class Customer(Base):

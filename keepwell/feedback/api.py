@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 from keepwell import clock
 from keepwell.feedback import answers, common, loop, service
 from keepwell.feedback import surveys as invitations
-from keepwell.feedback.models import Feedback, FeedbackAction, SurveyInvitation
+from keepwell.feedback.models import Feedback, FeedbackAction, Kind, SurveyInvitation, SurveyKind
+from keepwell.touches.models import Channel
 from keepwell.web.deps import (
     CurrentActor,
     DbSession,
@@ -26,9 +27,6 @@ from keepwell.web.deps import (
 )
 from keepwell.web.schemas import Id, Input, Moment, Output, text
 
-Channel = Literal["call", "email", "meeting", "chat", "note", "social", "letter", "gift"]
-SurveyKind = Literal["nps", "csat", "scorecard"]
-Kind = Literal["nps", "csat", "scorecard", "relationship"]
 Score = Annotated[int, Field(ge=0, le=10)]
 Rating = Annotated[int, Field(ge=1, le=5)]
 Verbatim = Annotated[str, text(common.MAX_VERBATIM)]

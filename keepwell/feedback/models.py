@@ -4,20 +4,23 @@ actions taken on them, linked many to many."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keepwell import clock
 from keepwell.orders.models import BigId
-from keepwell.tables import Base, UTCDateTime
+from keepwell.tables import Base, UTCDateTime, one_of
 
 # What a customer can be asked (by link or by phone).
-SURVEY_KINDS = ("nps", "csat", "scorecard")
+SurveyKind = Literal["nps", "csat", "scorecard"]
+SURVEY_KINDS: tuple[SurveyKind, ...] = get_args(SurveyKind)
 # Feedback also holds our own rating of the relationship with a customer.
-KINDS = (*SURVEY_KINDS, "relationship")
-SOURCES = ("survey", "manual", "import")
+Kind = Literal["nps", "csat", "scorecard", "relationship"]
+KINDS: tuple[Kind, ...] = get_args(Kind)
+Source = Literal["survey", "manual", "import"]
+SOURCES: tuple[Source, ...] = get_args(Source)
 # A scorecard: the customer rates us on theirs, we rate the relationship on ours, 1-5 each.
 CUSTOMER_CATEGORIES: dict[str, str] = {
     "quality": "Quality of what we deliver",
@@ -60,7 +63,7 @@ class SurveyInvitation(Base):
 
     __table_args__ = (
         sa.Index("ix_survey_invitations_customer_id_created_at", "customer_id", "created_at"),
-        sa.CheckConstraint("kind IN ('nps', 'csat', 'scorecard')", name="kind"),
+        sa.CheckConstraint(one_of("kind", SURVEY_KINDS), name="kind"),
     )
 
 
@@ -107,8 +110,8 @@ class Feedback(Base):
     __table_args__ = (
         sa.Index("ix_feedback_customer_id_answered_at", "customer_id", "answered_at"),
         sa.Index("ix_feedback_answered_at", "answered_at"),
-        sa.CheckConstraint("kind IN ('nps', 'csat', 'scorecard', 'relationship')", name="kind"),
-        sa.CheckConstraint("source IN ('survey', 'manual', 'import')", name="source"),
+        sa.CheckConstraint(one_of("kind", KINDS), name="kind"),
+        sa.CheckConstraint(one_of("source", SOURCES), name="source"),
         sa.CheckConstraint(
             "(kind = 'nps' AND score >= 0 AND score <= 10)"
             " OR (kind = 'csat' AND score >= 1 AND score <= 5)"

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keepwell import clock
-from keepwell.tables import Base, UTCDateTime
+from keepwell.tables import Base, UTCDateTime, one_of
 
 TRIGGERS = (
     "order_placed",  # a customer placed an order on the day
@@ -27,7 +27,8 @@ TRIGGERS = (
     "product_update",  # a product update (resource) published on the day
     "tier_change",  # a loyalty tier reached (or left) on the day (needs keepwell.loyalty)
 )
-ACTIONS = ("task", "email")
+Action = Literal["task", "email"]
+ACTIONS: tuple[Action, ...] = get_args(Action)
 CATEGORIES = ("service", "marketing")
 
 
@@ -55,7 +56,7 @@ class Playbook(Base):
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(default=1)
 
-    __table_args__ = (sa.CheckConstraint("action IN ('task', 'email')", name="action"),)
+    __table_args__ = (sa.CheckConstraint(one_of("action", ACTIONS), name="action"),)
     __mapper_args__: dict[str, Any] = {"version_id_col": version}  # noqa: RUF012
 
 

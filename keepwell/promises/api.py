@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Query, Request, Response
 from pydantic import BaseModel
 
 from keepwell.promises import service
-from keepwell.promises.models import Promise
+from keepwell.promises.models import Promise, Status
+from keepwell.touches.models import Channel
 from keepwell.web.deps import (
     CurrentActor,
     DbSession,
@@ -23,9 +24,6 @@ from keepwell.web.deps import (
     router,
 )
 from keepwell.web.schemas import Id, Input, Long, Moment, Output, text
-
-Status = Literal["open", "kept", "kept_late", "broken", "cancelled"]
-Channel = Literal["call", "email", "meeting", "chat", "note", "social", "letter", "gift"]
 
 
 class PromisePublic(Output):

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keepwell import clock
-from keepwell.tables import Base, UTCDateTime
+from keepwell.tables import Base, UTCDateTime, one_of
 
-STATUSES = ("open", "kept", "kept_late", "broken", "cancelled")
+Status = Literal["open", "kept", "kept_late", "broken", "cancelled"]
+STATUSES: tuple[Status, ...] = get_args(Status)
 
 
 class Promise(Base):
@@ -37,9 +38,7 @@ class Promise(Base):
     __table_args__ = (
         sa.Index("ix_promises_member_id_status_due_at", "member_id", "status", "due_at"),
         sa.Index("ix_promises_customer_id", "customer_id"),
-        sa.CheckConstraint(
-            "status IN ('open', 'kept', 'kept_late', 'broken', 'cancelled')", name="status"
-        ),
+        sa.CheckConstraint(one_of("status", STATUSES), name="status"),
     )
     __mapper_args__: dict[str, Any] = {"version_id_col": version}  # noqa: RUF012
 

@@ -6,13 +6,13 @@ what a reward is. Every change is in the audit trail."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Query, Request, Response
 from pydantic import BaseModel
 
 from keepwell.referrals import service
-from keepwell.referrals.models import ReferralReward
+from keepwell.referrals.models import ReferralReward, RewardStatus
 from keepwell.web.deps import (
     AdminActor,
     CurrentActor,
@@ -28,7 +28,6 @@ from keepwell.web.deps import (
 )
 from keepwell.web.schemas import Id, Input, Long, Output, text
 
-RewardStatus = Literal["pending", "earned", "given"]
 Code = Annotated[str, text(40, min_length=1)]
 
 

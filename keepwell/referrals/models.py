@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keepwell import clock
-from keepwell.tables import Base, UTCDateTime
+from keepwell.tables import Base, UTCDateTime, one_of
 
-REWARD_STATUSES = ("pending", "earned", "given")
-SOURCES = ("api", "cli", "import", "demo")
+RewardStatus = Literal["pending", "earned", "given"]
+REWARD_STATUSES: tuple[RewardStatus, ...] = get_args(RewardStatus)
+Source = Literal["api", "cli", "import", "demo"]
+SOURCES: tuple[Source, ...] = get_args(Source)
 
 
 class ReferralCode(Base):
@@ -49,7 +51,7 @@ class Referral(Base):
 
     __table_args__ = (
         sa.CheckConstraint("customer_id <> referrer_id", name="not_self"),
-        sa.CheckConstraint("source IN ('api', 'cli', 'import', 'demo')", name="source"),
+        sa.CheckConstraint(one_of("source", SOURCES), name="source"),
     )
 
 
@@ -79,6 +81,6 @@ class ReferralReward(Base):
 
     __table_args__ = (
         sa.Index("ix_referral_rewards_status", "status"),
-        sa.CheckConstraint("status IN ('pending', 'earned', 'given')", name="status"),
+        sa.CheckConstraint(one_of("status", REWARD_STATUSES), name="status"),
     )
     __mapper_args__: dict[str, Any] = {"version_id_col": version}  # noqa: RUF012

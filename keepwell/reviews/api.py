@@ -6,7 +6,7 @@ questions and settings. Every change is in the audit trail."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 from pydantic import BaseModel, Field
@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from keepwell import clock
 from keepwell.reviews import goals as goal_service
 from keepwell.reviews import service, setup
-from keepwell.reviews.models import AccountReview, Goal
+from keepwell.reviews.models import AccountReview, Answer, Goal, GoalStatus, ReviewStatus
 from keepwell.web.deps import (
     AdminActor,
     CurrentActor,
@@ -31,9 +31,6 @@ from keepwell.web.deps import (
 )
 from keepwell.web.schemas import Day, Id, Input, Long, Output, text
 
-GoalStatus = Literal["open", "met", "missed", "dropped"]
-ReviewStatus = Literal["due", "done", "cancelled"]
-Answer = Literal["yes", "no", "partly"]
 What = Annotated[str, text(goal_service.MAX_WHAT, min_length=1)]
 QuestionText = Annotated[str, text(setup.MAX_QUESTION, min_length=1)]
 

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keepwell import clock
-from keepwell.tables import Base, UTCDateTime
+from keepwell.tables import Base, UTCDateTime, one_of
 
-GOAL_STATUSES = ("open", "met", "missed", "dropped")
-REVIEW_STATUSES = ("due", "done", "cancelled")
-REVIEW_KINDS = ("periodic", "on_demand")
-ANSWERS = ("yes", "no", "partly")
+GoalStatus = Literal["open", "met", "missed", "dropped"]
+GOAL_STATUSES: tuple[GoalStatus, ...] = get_args(GoalStatus)
+ReviewStatus = Literal["due", "done", "cancelled"]
+REVIEW_STATUSES: tuple[ReviewStatus, ...] = get_args(ReviewStatus)
+ReviewKind = Literal["periodic", "on_demand"]
+REVIEW_KINDS: tuple[ReviewKind, ...] = get_args(ReviewKind)
+Answer = Literal["yes", "no", "partly"]
+ANSWERS: tuple[Answer, ...] = get_args(Answer)
 
 
 class Goal(Base):
@@ -41,7 +45,7 @@ class Goal(Base):
 
     __table_args__ = (
         sa.Index("ix_goals_customer_id_status", "customer_id", "status"),
-        sa.CheckConstraint("status IN ('open', 'met', 'missed', 'dropped')", name="status"),
+        sa.CheckConstraint(one_of("status", GOAL_STATUSES), name="status"),
     )
     __mapper_args__: dict[str, Any] = {"version_id_col": version}  # noqa: RUF012
 
@@ -95,8 +99,8 @@ class AccountReview(Base):
         sa.Index("ix_account_reviews_member_id_status_due_on", "member_id", "status", "due_on"),
         # the latest done review of a customer (health score)
         sa.Index("ix_account_reviews_customer_id_completed_at", "customer_id", "completed_at"),
-        sa.CheckConstraint("status IN ('due', 'done', 'cancelled')", name="status"),
-        sa.CheckConstraint("kind IN ('periodic', 'on_demand')", name="kind"),
+        sa.CheckConstraint(one_of("status", REVIEW_STATUSES), name="status"),
+        sa.CheckConstraint(one_of("kind", REVIEW_KINDS), name="kind"),
     )
     __mapper_args__: dict[str, Any] = {"version_id_col": version}  # noqa: RUF012
 
@@ -126,5 +130,5 @@ class ReviewAnswer(Base):
 
     __table_args__ = (
         sa.UniqueConstraint("review_id", "question"),
-        sa.CheckConstraint("answer IN ('yes', 'no', 'partly')", name="answer"),
+        sa.CheckConstraint(one_of("answer", ANSWERS), name="answer"),
     )

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal, get_args
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keepwell import clock
 from keepwell.orders.models import BigId
-from keepwell.tables import Base, UTCDateTime
+from keepwell.tables import Base, UTCDateTime, one_of
 
-STAGES = ("onboarding", "adopting", "repeat", "advocate", "at_risk", "lapsed", "prospect")
+Stage = Literal["onboarding", "adopting", "repeat", "advocate", "at_risk", "lapsed", "prospect"]
+STAGES: tuple[Stage, ...] = get_args(Stage)
 
 
 class Score(Base):
@@ -52,9 +54,5 @@ class Score(Base):
         sa.Index("ix_scores_scored_on_stage_customer_id", "scored_on", "stage", "customer_id"),
         sa.Index("ix_scores_scored_on_health_customer_id", "scored_on", "health", "customer_id"),
         sa.CheckConstraint("health >= 0 AND health <= 100", name="health_range"),
-        sa.CheckConstraint(
-            "stage IN ('onboarding', 'adopting', 'repeat', 'advocate', 'at_risk', 'lapsed',"
-            " 'prospect')",
-            name="stage",
-        ),
+        sa.CheckConstraint(one_of("stage", STAGES), name="stage"),
     )

@@ -13,6 +13,7 @@ from keepwell import clock
 from keepwell.tasks import service
 from keepwell.tasks.completion import complete_task
 from keepwell.tasks.models import Task
+from keepwell.touches.models import Channel
 from keepwell.web.deps import (
     CurrentActor,
     DbSession,
@@ -26,8 +27,6 @@ from keepwell.web.deps import (
     router,
 )
 from keepwell.web.schemas import Day, Id, Input, Long, text
-
-Channel = Literal["call", "email", "meeting", "chat", "note", "social", "letter", "gift"]
 
 
 class TaskPublic(BaseModel):

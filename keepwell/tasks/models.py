@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keepwell import clock
-from keepwell.tables import Base, UTCDateTime
+from keepwell.tables import Base, UTCDateTime, one_of
 
-STATUSES = ("open", "done", "cancelled")
+Status = Literal["open", "done", "cancelled"]
+STATUSES: tuple[Status, ...] = get_args(Status)
 
 
 class Task(Base):
@@ -45,6 +46,6 @@ class Task(Base):
     __table_args__ = (
         sa.UniqueConstraint("customer_id", "dedupe_key"),
         sa.Index("ix_tasks_member_id_status_due_on", "member_id", "status", "due_on"),
-        sa.CheckConstraint("status IN ('open', 'done', 'cancelled')", name="status"),
+        sa.CheckConstraint(one_of("status", STATUSES), name="status"),
     )
     __mapper_args__: dict[str, Any] = {"version_id_col": version}  # noqa: RUF012

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Query
 
 from keepwell.touches import service
-from keepwell.touches.models import CHANNELS
+from keepwell.touches.models import Channel, Direction, Sentiment
 from keepwell.web.deps import (
     CurrentActor,
     DbSession,
@@ -18,9 +18,6 @@ from keepwell.web.deps import (
     router,
 )
 from keepwell.web.schemas import Id, Input, Moment, Output, text
-
-Channel = Literal["call", "email", "meeting", "chat", "note", "social", "letter", "gift"]
-assert set(Channel.__args__) == set(CHANNELS)  # type: ignore[attr-defined]
 
 
 class InteractionPublic(Output):
@@ -41,8 +38,8 @@ class InteractionCreate(Input):
     customer_id: Id
     channel: Channel = "call"
     summary: Annotated[str, text(service.MAX_SUMMARY)] = ""
-    direction: Literal["inbound", "outbound"] = "outbound"
-    sentiment: Literal["positive", "neutral", "negative"] | None = None
+    direction: Direction = "outbound"
+    sentiment: Sentiment | None = None
     happened_at: Moment | None = None  # default: now
     member_id: Id | None = None  # who spoke; default: you
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal, get_args
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keepwell import clock
-from keepwell.tables import Base, UTCDateTime
+from keepwell.tables import Base, UTCDateTime, one_of
 
-CHANNELS = ("call", "email", "meeting", "chat", "note", "social", "letter", "gift")
-DIRECTIONS = ("inbound", "outbound")
-SENTIMENTS = ("positive", "neutral", "negative")
+Channel = Literal["call", "email", "meeting", "chat", "note", "social", "letter", "gift"]
+CHANNELS: tuple[Channel, ...] = get_args(Channel)
+Direction = Literal["inbound", "outbound"]
+DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
+Sentiment = Literal["positive", "neutral", "negative"]
+SENTIMENTS: tuple[Sentiment, ...] = get_args(Sentiment)
 
 
 class Touch(Base):
@@ -39,13 +43,10 @@ class Touch(Base):
 
     __table_args__ = (
         sa.Index("ix_touches_customer_id_happened_at", "customer_id", "happened_at"),
+        sa.CheckConstraint(one_of("channel", CHANNELS), name="channel"),
+        sa.CheckConstraint(one_of("direction", DIRECTIONS), name="direction"),
         sa.CheckConstraint(
-            "channel IN ('call', 'email', 'meeting', 'chat', 'note', 'social', 'letter', 'gift')",
-            name="channel",
-        ),
-        sa.CheckConstraint("direction IN ('inbound', 'outbound')", name="direction"),
-        sa.CheckConstraint(
-            "sentiment IS NULL OR sentiment IN ('positive', 'neutral', 'negative')",
+            one_of("sentiment", SENTIMENTS, nullable=True),
             name="sentiment",
         ),
     )
