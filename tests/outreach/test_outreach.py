@@ -19,7 +19,7 @@ from keepwell.customers.service import create_customer
 from keepwell.customers.special_dates import set_birthday
 from keepwell.errors import InvalidInput
 from keepwell.orders.service import NewOrder, create_orders
-from keepwell.outreach import budget, mail
+from keepwell.outreach import budget, delivery, mail
 from keepwell.outreach.calendar import new_feed
 from keepwell.outreach.models import Message
 from keepwell.outreach.service import add_resource, draft_for, pass_on
@@ -88,18 +88,18 @@ def test_a_failed_send_is_retried_and_listed_never_lost(
         with db.transaction(engine) as session:
             down.configure(session)
         assert queue(engine, world["bea"], "k1").message is not None
-        report = mail.deliver(factory(engine))
+        report = delivery.deliver(factory(engine))
         assert (report.sent, report.failed) == (0, 1)
         with db.transaction(engine) as session:
             failed = mail.list_messages(session, mail.MessageFilter(status="failed"))
             assert len(failed) == 1 and failed[0].attempts == 1
             assert "Connection" in failed[0].last_error or "refused" in failed[0].last_error
-            assert failed[0].next_attempt_at == NOON + mail.FIRST_WAIT
-        assert mail.deliver(factory(engine)).failed == 0  # not due again yet: backoff
+            assert failed[0].next_attempt_at == NOON + delivery.FIRST_WAIT
+        assert delivery.deliver(factory(engine)).failed == 0  # not due again yet: backoff
     with clock.frozen(NOON + timedelta(minutes=6)):
         with db.transaction(engine) as session:
             smtp_server.configure(session)  # the server is back
-        report = mail.deliver(factory(engine))
+        report = delivery.deliver(factory(engine))
         assert report.sent == 1
     assert [m["To"] for m in smtp_server.inbox.messages] == ["bea@example.org"]
     with db.transaction(engine) as session:
@@ -117,8 +117,8 @@ def test_a_message_that_used_up_its_attempts_waits_for_a_person(
         message = queue(engine, world["bea"], "k1").message
         assert message is not None
         with db.transaction(engine) as session:
-            session.get_one(Message, message.id).attempts = mail.MAX_ATTEMPTS - 1
-        mail.deliver(factory(engine))
+            session.get_one(Message, message.id).attempts = delivery.MAX_ATTEMPTS - 1
+        delivery.deliver(factory(engine))
         with db.transaction(engine) as session:
             stored = session.get_one(Message, message.id)
             assert stored.status == "failed" and stored.next_attempt_at is None
