@@ -59,6 +59,7 @@ LONGEST_WAIT = timedelta(hours=6)
 # after 20 seconds): its outcome is unknown.
 CLAIM_LIMIT = timedelta(minutes=10)
 WAITING = ("queued", "failed")
+RECORD_TRIES = 3
 # Fault injection for tests/outreach/test_at_most_once.py: with this variable set, the
 # process exits at once (os._exit, no clean-up) right after a server accepted a
 # message, before it is recorded as sent: the crash the claim exists for.
@@ -129,19 +130,16 @@ def deliver(
         try:
             transport(config, email)
         except NotAccepted as exc:
-            with open_session() as session, session.begin():
-                _record_refusal(session, message_id, owner, str(exc), report)
+            _record(open_session, _refused, message_id, owner, report, str(exc))
             continue
         except Exception as exc:  # OutcomeUnknown, or a failure of any other kind
-            with open_session() as session, session.begin():
-                _record_unknown(session, message_id, owner, _unknown(exc), report)
+            _record(open_session, _unconfirmed, message_id, owner, report, _unknown(exc))
             if isinstance(exc, OutcomeUnknown):
                 continue
             raise
         if os.environ.get(CRASH_AFTER_HANDOFF):
             os._exit(70)
-        with open_session() as session, session.begin():
-            _record_accepted(session, message_id, owner, report)
+        _record(open_session, _accepted, message_id, owner, report, "")
     return report
 
 
@@ -191,6 +189,31 @@ def _claim(
     return _email(session, message, config, owner_member)
 
 
+Recorder = Callable[[Session, Message, Delivery, str], None]
+
+
+def _record(
+    open_session: Callable[[], Session],
+    recorder: Recorder,
+    message_id: int,
+    owner: str,
+    report: Delivery,
+    why: str,
+) -> None:
+    """Record an outcome, trying again while the database is briefly unavailable (the
+    outcome is known only now: lost, the message would wait as unconfirmed)."""
+    for attempt in range(RECORD_TRIES):
+        try:
+            with open_session() as session, session.begin():
+                message = _mine(session, message_id, owner)
+                if message is not None:
+                    recorder(session, message, report, why)
+            return
+        except sa.exc.OperationalError:
+            if attempt == RECORD_TRIES - 1:
+                raise
+
+
 def _mine(session: Session, message_id: int, owner: str) -> Message | None:
     """The message, locked, if `owner`'s claim is still the latest one."""
     message = session.get(Message, message_id, with_for_update=True)
@@ -199,19 +222,14 @@ def _mine(session: Session, message_id: int, owner: str) -> Message | None:
     return message
 
 
-def _record_accepted(session: Session, message_id: int, owner: str, report: Delivery) -> None:
-    message = _mine(session, message_id, owner)
-    if message is None or message.status == "sent":
-        return
-    record_sent(session, message, clock.now())
-    report.sent += 1
+def _accepted(session: Session, message: Message, report: Delivery, _: str) -> None:
+    if message.status != "sent":
+        record_sent(session, message, clock.now())
+        report.sent += 1
 
 
-def _record_refusal(
-    session: Session, message_id: int, owner: str, why: str, report: Delivery
-) -> None:
-    message = _mine(session, message_id, owner)
-    if message is None or message.status not in ("sending", "unconfirmed"):
+def _refused(session: Session, message: Message, report: Delivery, why: str) -> None:
+    if message.status not in ("sending", "unconfirmed"):
         return
     message.status, message.last_error = "failed", why[:2000]
     message.next_attempt_at = (
@@ -222,14 +240,10 @@ def _record_refusal(
     report.failed += 1
 
 
-def _record_unknown(
-    session: Session, message_id: int, owner: str, why: str, report: Delivery
-) -> None:
-    message = _mine(session, message_id, owner)
-    if message is None or message.status != "sending":
-        return
-    message.status, message.next_attempt_at, message.last_error = "unconfirmed", None, why
-    report.unconfirmed += 1
+def _unconfirmed(session: Session, message: Message, report: Delivery, why: str) -> None:
+    if message.status == "sending":
+        message.status, message.next_attempt_at, message.last_error = "unconfirmed", None, why
+        report.unconfirmed += 1
 
 
 def settle_abandoned(session: Session, now: datetime) -> int:
@@ -237,7 +251,10 @@ def settle_abandoned(session: Session, now: datetime) -> int:
     its process on this host has ended, or the claim is older than CLAIM_LIMIT."""
     settled = 0
     claims = session.scalars(
-        sa.select(Message).where(Message.status == "sending").with_for_update()
+        sa.select(Message)
+        .where(Message.status == "sending")
+        .order_by(Message.id)  # one lock order for every sender
+        .with_for_update()
     )
     for message in claims:
         stale = message.claimed_at is None or message.claimed_at < now - CLAIM_LIMIT

@@ -316,7 +316,7 @@ def test_two_send_commands_at_once_deliver_each_message_exactly_once(
         for _ in range(2)
     ]
     outputs = [s.communicate(timeout=300) for s in senders]
-    for sender, (out, err) in zip(senders, outputs, strict=True):
+    for sender, (_, err) in zip(senders, outputs, strict=True):
         assert sender.returncode == 0, err
     assert sum(sent_count(out) for out, _ in outputs) == 30
     once_each(smtp_server.inbox, ids)
@@ -420,9 +420,7 @@ def test_what_the_server_did_not_accept_is_sent_later_once(
 # --- claims of other senders ----------------------------------------------------------------
 
 
-def test_another_senders_claim_is_never_taken_over(
-    engine: Engine, smtp_server: SmtpServer
-) -> None:
+def test_another_senders_claim_is_never_taken_over(engine: Engine, smtp_server: SmtpServer) -> None:
     """A claim of a process elsewhere stays `sending` while it may still be in flight, and
     becomes unconfirmed once it is older than any SMTP conversation; neither is sent."""
     ids = desk(engine, smtp_server, 2)

@@ -297,3 +297,35 @@ def test_status_endpoint(engine: Engine) -> None:
         answer = desk.client.get("/api/status", headers=desk.auth("viewer"))
         assert {c["name"]: c["level"] for c in answer.json()["checks"]}["playbooks"] == "ok"
         assert desk.client.get("/api/status").status_code == 401
+
+
+def test_the_api_lists_unconfirmed_messages_with_their_message_id(
+    engine: Engine, world: dict[str, int]
+) -> None:
+    desk: Desk = make_desk(engine)
+    with clock.frozen(NOON):
+        message = queue(engine, world["bea"], "unsure").message
+        assert message is not None
+        with db.transaction(engine) as session:
+            stored = session.get_one(Message, message.id)
+            stored.status, stored.next_attempt_at = "unconfirmed", None
+            stored.message_id_header, stored.claimed_at = "<unsure@shop.example>", NOON
+        with desk.client:
+            member = desk.auth("member")
+            listed = desk.client.get(
+                "/api/outreach/messages", params={"status": "unconfirmed"}, headers=member
+            )
+            assert listed.status_code == 200, listed.text
+            assert [(m["id"], m["message_id_header"]) for m in listed.json()] == [
+                (message.id, "<unsure@shop.example>")
+            ]
+            path = f"/api/outreach/messages/{message.id}/confirm"
+            assert desk.client.post(path, headers=desk.auth("viewer")).status_code == 403
+            confirmed = desk.client.post(path, headers=member)
+            assert confirmed.status_code == 200, confirmed.text
+            assert confirmed.json()["status"] == "sent"
+            assert confirmed.json()["sent_at"].startswith("2026-11-25T12:00:00")
+            again = desk.client.post(path, headers=member)
+            assert again.status_code == 422 and "not unconfirmed" in again.text
+    with db.transaction(engine) as session:
+        assert session.get_one(Message, message.id).touch_id is not None
