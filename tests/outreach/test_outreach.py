@@ -152,6 +152,18 @@ def test_budget_consent_and_quiet_hours(engine: Engine, world: dict[str, int]) -
             budget.set_budget(session, -1, 14)
 
 
+def test_messages_in_flight_or_unconfirmed_count_against_the_budget(
+    engine: Engine, world: dict[str, int]
+) -> None:
+    with clock.frozen(NOON):
+        first, second = (queue(engine, world["bea"], key).message for key in ("a", "b"))
+        assert first is not None and second is not None
+        with db.transaction(engine) as session:
+            session.get_one(Message, first.id).status = "sending"
+            session.get_one(Message, second.id).status = "unconfirmed"
+        assert queue(engine, world["bea"], "c").refused == "over budget"
+
+
 def test_unsubscribe_link_records_the_opt_out_and_a_forged_one_writes_nothing(
     engine: Engine, world: dict[str, int]
 ) -> None:
