@@ -30,7 +30,7 @@ __all__ = ["NAMING_CONVENTION", "Base", "UTCDateTime", "sqlite_timestamp", "tabl
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # The newest migration. Commands compare it with the database's without loading
 # Alembic; a test checks it is Alembic's head.
-SCHEMA_REVISION = "0010"
+SCHEMA_REVISION = "0011"
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy own transactions (pysqlite's implicit BEGIN is off).

@@ -54,7 +54,9 @@ AUDITED: dict[str, frozenset[str]] = {
     "team_members": frozenset({"last_sign_in_at"}),
     "api_tokens": frozenset({"last_used_at"}),
     "playbooks": frozenset(),
-    "outbox_messages": frozenset({"attempts", "next_attempt_at", "last_error"}),
+    "outbox_messages": frozenset(
+        {"attempts", "next_attempt_at", "last_error", "claimed_at", "claimed_by"}
+    ),
     "outreach_resources": frozenset(),
     "calendar_feeds": frozenset(),
     "survey_invitations": frozenset(),

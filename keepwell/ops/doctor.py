@@ -136,14 +136,25 @@ def outbox_checks(session: Session) -> list[Check]:
         "failed": state.failed,
         "gave_up": state.gave_up,
         "sent": state.sent,
+        "unconfirmed": state.unconfirmed,
         "oldest_waiting_at": state.oldest_queued_at.isoformat() if state.oldest_queued_at else None,
     }
     text = f"{state.queued} queued, {state.failed} failed, {state.sent} sent"
+    if state.unconfirmed:
+        text += f", {state.unconfirmed} unconfirmed"
     if state.gave_up:
         outbox = Check(
             "outbox",
             "error",
             f"{text}; {state.gave_up} gave up retrying: `keepwell outreach list --status failed`",
+            data,
+        )
+    elif state.unconfirmed:
+        outbox = Check(
+            "outbox",
+            "warning",
+            f"{text}: the server may have accepted them; check its log for their Message-ID "
+            "(`keepwell outreach list --status unconfirmed`), then confirm or retry each",
             data,
         )
     elif state.failed:

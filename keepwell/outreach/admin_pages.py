@@ -1,7 +1,8 @@
 """SMTP settings (`/admin/smtp`, admins only): the outgoing-mail settings in effect and
 where each comes from (the password only as set or not), the desk's overrides, a test
 message to the admin asking, and the outbox: what waits, what failed and why (retry),
-what was sent in the last day. Through keepwell.outreach.smtp and mail.retry."""
+what may have left unconfirmed (confirm or retry), what was sent in the last day.
+Through keepwell.outreach.smtp, mail.retry and mail.confirm."""
 
 from __future__ import annotations
 
@@ -76,8 +77,20 @@ def send_test(request: Request, session: DbSession, actor: AdminPage) -> Respons
 def retry_message(
     message_id: Id, request: Request, session: DbSession, actor: AdminPage
 ) -> Response:
-    """Send a failed message again at the next delivery (as `keepwell outreach retry`)."""
+    """Send a failed or unconfirmed message again at the next delivery (as `keepwell
+    outreach retry`)."""
     _, error = attempt(session, lambda: mail.retry(session, message_id))
+    if error is not None:
+        return _page(request, session, error=error)
+    return done(request, "/admin/smtp")
+
+
+@pages.post("/admin/smtp/messages/{message_id}/confirm")
+def confirm_message(
+    message_id: Id, request: Request, session: DbSession, actor: AdminPage
+) -> Response:
+    """Record an unconfirmed message as sent (as `keepwell outreach confirm`)."""
+    _, error = attempt(session, lambda: mail.confirm(session, message_id))
     if error is not None:
         return _page(request, session, error=error)
     return done(request, "/admin/smtp")

@@ -28,7 +28,7 @@ from keepwell.web.deps import (
 from keepwell.web.schemas import Day, Id, Input, Output, text
 
 outreach = router("outreach")
-Status = Literal["queued", "sent", "failed", "cancelled"]
+Status = Literal["queued", "sending", "sent", "unconfirmed", "failed", "cancelled"]
 
 
 class MessagePublic(Output):
@@ -47,6 +47,8 @@ class MessagePublic(Output):
     attempts: int
     last_error: str
     sent_at: datetime | None
+    message_id_header: str | None  # the Message-ID, to look up in the mail server's log
+    claimed_at: datetime | None
 
 
 class DraftInput(Input):
@@ -114,15 +116,23 @@ def list_messages(
     customer: Id | None = None,
     limit: Annotated[int, Query(ge=1, le=mail.MAX_LIMIT)] = 50,
 ) -> list[MessagePublic]:
-    """The outbox, newest first (`status=failed`: what could not be sent, and why)."""
+    """The outbox, newest first (`status=failed`: what could not be sent, and why;
+    `status=unconfirmed`: what the server may have accepted, with its Message-ID)."""
     filters = mail.MessageFilter(status=status, customer_id=customer, limit=limit)
     return [MessagePublic.model_validate(m) for m in mail.list_messages(session, filters)]
 
 
 @outreach.post("/outreach/messages/{message_id}/retry", response_model=MessagePublic)
 def retry_message(message_id: Id, session: DbSession) -> MessagePublic:
-    """Send a failed message again at the next delivery."""
+    """Send a failed message again at the next delivery (or an unconfirmed one, once the
+    mail server's log shows it never left)."""
     return MessagePublic.model_validate(mail.retry(session, message_id))
+
+
+@outreach.post("/outreach/messages/{message_id}/confirm", response_model=MessagePublic)
+def confirm_message(message_id: Id, session: DbSession) -> MessagePublic:
+    """Record an unconfirmed message as sent (its Message-ID is in the mail server's log)."""
+    return MessagePublic.model_validate(mail.confirm(session, message_id))
 
 
 @outreach.post("/outreach/drafts", response_model=list[DraftPublic])

@@ -28,7 +28,7 @@ QUIET_KEY = "outreach.quiet_hours"
 TIMEZONE_KEY = "desk.timezone"
 DEFAULT_BUDGET = {"messages": 2, "days": 14}
 DEFAULT_QUIET = {"start": "20:00", "end": "08:00"}
-COUNTED = ("queued", "sent", "failed")
+COUNTED = ("queued", "sending", "sent", "unconfirmed", "failed")  # all but cancelled
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,10 @@ Customer = Annotated[str, typer.Argument(help="The customer: #id, external id or
 
 @outreach_app.command("send")
 def outreach_send(database: Database = None) -> None:
-    """Send the messages that are due now (failed ones are retried with backoff)."""
+    """Send the messages that are due now, each at most once (failed ones are retried
+    with backoff; unconfirmed ones never: see `outreach list --status unconfirmed`)."""
     from keepwell import db
-    from keepwell.outreach.mail import deliver
+    from keepwell.outreach.delivery import deliver
 
     with errors():
         engine = ready_engine(database)
@@ -45,14 +46,22 @@ def outreach_send(database: Database = None) -> None:
         f"Sent {report.sent}, failed {report.failed}, cancelled {report.cancelled}, "
         f"waiting {report.waiting}{note}."
     )
-    if report.failed:
+    if report.unconfirmed:
+        say(
+            f"{report.unconfirmed} unconfirmed: the server may have accepted them, so they are "
+            "not sent again. Look their Message-ID up in the mail server's log "
+            "(`keepwell outreach list --status unconfirmed`), then `keepwell outreach confirm "
+            "ID` or `keepwell outreach retry ID`."
+        )
+    if report.failed or report.unconfirmed:
         raise typer.Exit(1)
 
 
 @outreach_app.command("list")
 def outreach_list(
     status: Annotated[
-        str | None, typer.Option("--status", help="queued, sent, failed or cancelled.")
+        str | None,
+        typer.Option("--status", help="queued, sending, sent, unconfirmed, failed or cancelled."),
     ] = None,
     customer: Annotated[
         str | None, typer.Option("--customer", help="Only this customer's.")
@@ -84,6 +93,8 @@ def outreach_list(
                 "next_attempt_at": m.next_attempt_at.isoformat() if m.next_attempt_at else None,
                 "last_error": m.last_error,
                 "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+                "message_id_header": m.message_id_header,
+                "claimed_at": m.claimed_at.isoformat() if m.claimed_at else None,
             }
             for m in list_messages(session, filters)
         ]
@@ -93,30 +104,49 @@ def outreach_list(
     if not rows:
         say("No messages.")
         return
-    table = Table("id", "to", "subject", "status", "attempts", "error")
+    table = Table("id", "to", "subject", "status", "attempts", "error / Message-ID")
     for r in rows:
+        note = r["last_error"][:80]
+        if r["status"] in ("sending", "unconfirmed"):  # what to look up in the server's log
+            note = f"{r['message_id_header'] or ''} {note}".strip()
         table.add_row(
             str(r["id"]),
             escape(r["to"]),
             escape(r["subject"]),
             r["status"],
             str(r["attempts"]),
-            escape(r["last_error"][:80]),
+            escape(note),
         )
     out.print(table)
 
 
 @outreach_app.command("retry")
 def outreach_retry(
-    message_id: Annotated[int, typer.Argument(metavar="ID", help="The failed message's id.")],
+    message_id: Annotated[
+        int, typer.Argument(metavar="ID", help="The failed or unconfirmed message's id.")
+    ],
     database: Database = None,
 ) -> None:
-    """Send a failed message again at the next delivery."""
+    """Send a failed message again at the next delivery (or an unconfirmed one, once the
+    mail server's log shows it never left)."""
     from keepwell.outreach.mail import retry
 
     with errors(), session_for(database) as session:
         message = retry(session, message_id)
         say(f"Message #{message.id} queued again.")
+
+
+@outreach_app.command("confirm")
+def outreach_confirm(
+    message_id: Annotated[int, typer.Argument(metavar="ID", help="The unconfirmed message's id.")],
+    database: Database = None,
+) -> None:
+    """Record an unconfirmed message as sent (its Message-ID is in the mail server's log)."""
+    from keepwell.outreach.mail import confirm
+
+    with errors(), session_for(database) as session:
+        message = confirm(session, message_id)
+        say(f"Message #{message.id} recorded as sent.")
 
 
 @outreach_app.command("budget")

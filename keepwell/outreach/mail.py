@@ -1,11 +1,13 @@
-"""E-mail: SMTP settings, templates, the outbox (queue, deliver, retry) and unsubscribing.
+"""E-mail: SMTP settings, templates, the outbox (queue, list, retry, confirm) and
+unsubscribing.
 
 Every automatic message is first queued in `outbox_messages` (with the budget, consent
-and quiet hours checked, keepwell.outreach.budget), then `deliver` sends what is due over
-SMTP. A sent message is recorded as an outbound e-mail interaction on the customer's
-timeline. A failed attempt is kept, listed and retried with a growing wait (5 minutes,
-doubling, at most 6 hours) up to MAX_ATTEMPTS times; after that it waits, still listed,
-for `keepwell outreach retry`. Nothing is dropped.
+and quiet hours checked, keepwell.outreach.budget), then keepwell.outreach.delivery
+sends what is due over SMTP, each message at most once. A sent message is recorded as
+an outbound e-mail interaction on the customer's timeline (`record_sent`). What could
+not be sent is kept and listed; what may have left without the desk knowing is
+`unconfirmed` until a person confirms (`confirm`) or retries it (`retry`). Nothing is
+dropped.
 
 SMTP settings come from the environment (KEEPWELL_SMTP_HOST, _PORT, _USER, _PASSWORD,
 _TLS = starttls|ssl|off, _FROM); an admin may override all but the password with the
@@ -18,13 +20,9 @@ import base64
 import hashlib
 import hmac
 import os
-import smtplib
-import ssl
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +42,6 @@ from keepwell.tasks.service import dedupe_key_for
 from keepwell.touches.service import log_touch
 
 TEMPLATES = Path(__file__).parent / "templates"
-MAX_ATTEMPTS = 10
-FIRST_WAIT = timedelta(minutes=5)
-LONGEST_WAIT = timedelta(hours=6)
-SMTP_TIMEOUT_S = 20
 TLS_MODES = ("starttls", "ssl", "off")
 MAX_SUBJECT = 300
 MAX_BODY = 20_000
@@ -416,158 +410,58 @@ class Outbox:
                 continue
 
 
-# --- delivering ---------------------------------------------------------------------------
+# --- what a person decides -----------------------------------------------------------
+# Sending is keepwell.outreach.delivery (claim, hand over, record).
 
 
-@dataclass
-class Delivery:
-    """What one delivery round did."""
-
-    sent: int = 0
-    failed: int = 0
-    cancelled: int = 0
-    waiting: int = 0  # due, but held back (quiet hours, SMTP not configured)
-    note: str = ""
-
-
-Transport = Callable[[SmtpConfig, EmailMessage], None]
-
-
-def smtp_send(config: SmtpConfig, email: EmailMessage, *, timeout: float = SMTP_TIMEOUT_S) -> None:
-    """Hand one message to the SMTP server (raises on any failure)."""
-    if config.tls == "ssl":
-        context = ssl.create_default_context()
-        with smtplib.SMTP_SSL(config.host, config.port, timeout=timeout, context=context) as smtp:
-            _login_and_send(smtp, config, email)
+def record_sent(session: Session, message: Message, when: datetime) -> None:
+    """Mark `message` sent at `when` and put the outbound e-mail on the customer's
+    timeline (once: a message already sent is left as it is)."""
+    if message.status == "sent":
         return
-    with smtplib.SMTP(config.host, config.port, timeout=timeout) as smtp:
-        if config.tls == "starttls":
-            smtp.starttls(context=ssl.create_default_context())
-        _login_and_send(smtp, config, email)
-
-
-def _login_and_send(smtp: smtplib.SMTP, config: SmtpConfig, email: EmailMessage) -> None:
-    if config.user:
-        smtp.login(config.user, config.password)
-    smtp.send_message(email)
-
-
-def due_query(now: datetime) -> sa.Select[int]:
-    return (
-        sa.select(Message.id)
-        .where(
-            Message.status.in_(("queued", "failed")),
-            Message.next_attempt_at.is_not(None),
-            Message.next_attempt_at <= now,
-        )
-        .order_by(Message.next_attempt_at, Message.id)
-    )
-
-
-def deliver(
-    open_session: Callable[[], Session],
-    *,
-    limit: int = 200,
-    transport: Transport = smtp_send,
-) -> Delivery:
-    """Send the messages that are due, each in a transaction of its own.
-
-    `open_session` makes a session (a sessionmaker); each message is committed as it
-    goes, so a crash loses at most the message in flight (which is then sent again).
-    """
-    report = Delivery()
-    now = clock.now()
-    with open_session() as session, session.begin():
-        config = smtp_config(session)
-        quiet = pressure.quiet_hours(session)
-        ids = list(session.scalars(due_query(now).limit(limit)))
-    if not ids:
-        return report
-    if not config.configured:
-        report.waiting, report.note = len(ids), "SMTP is not configured (KEEPWELL_SMTP_HOST, _FROM)"
-        return report
-    if quiet.contains(now):
-        report.waiting, report.note = len(ids), "quiet hours"
-        return report
-    for message_id in ids:
-        with open_session() as session, session.begin():
-            _deliver_one(session, message_id, config, transport, report)
-    return report
-
-
-def _deliver_one(
-    session: Session, message_id: int, config: SmtpConfig, transport: Transport, report: Delivery
-) -> None:
-    message = session.get(Message, message_id, with_for_update=True)
-    if message is None or message.status not in ("queued", "failed"):
-        return  # sent or cancelled meanwhile
     customer = session.get(Customer, message.customer_id)
-    now = clock.now()
-    why_not = pressure.may_email(customer, message.category) if customer else "customer gone"
-    if customer is None or why_not is not None:
-        message.status, message.next_attempt_at = "cancelled", None
-        message.last_error = f"not sent: {why_not}"
-        report.cancelled += 1
-        return
-    owner = session.get(TeamMember, message.member_id) if message.member_id else None
-    message.attempts += 1
-    try:
-        transport(config, _email(session, message, config, owner))
-    except (OSError, smtplib.SMTPException) as exc:
-        message.status = "failed"
-        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        message.next_attempt_at = (
-            now + min(FIRST_WAIT * 2 ** (message.attempts - 1), LONGEST_WAIT)
-            if message.attempts < MAX_ATTEMPTS
-            else None
+    if customer is not None:
+        owner = session.get(TeamMember, message.member_id) if message.member_id else None
+        touch = log_touch(
+            session,
+            customer,
+            channel="email",
+            summary=f"E-mail sent by the desk: {message.subject}",
+            member=owner,
+            direction="outbound",
+            happened_at=when,
         )
-        report.failed += 1
-        return
-    touch = log_touch(
-        session,
-        customer,
-        channel="email",
-        summary=f"E-mail sent by the desk: {message.subject}",
-        member=owner,
-        direction="outbound",
-    )
-    message.status, message.sent_at, message.next_attempt_at = "sent", now, None
-    message.last_error, message.touch_id = "", touch.id
-    report.sent += 1
-
-
-def _email(
-    session: Session, message: Message, config: SmtpConfig, owner: TeamMember | None
-) -> EmailMessage:
-    email = EmailMessage()
-    display = owner.name if owner is not None and owner.name else desk_name(session)
-    email["From"] = formataddr((display, config.sender))
-    if owner is not None:
-        email["Reply-To"] = owner.email
-    email["To"] = message.to_address
-    email["Subject"] = message.subject
-    email["Message-ID"] = make_msgid(domain=config.sender.rpartition("@")[2] or None)
-    email["X-Keepwell-Message"] = str(message.id)
-    if message.category == "marketing":
-        url = unsubscribe_url(session, message.customer_id)
-        email["List-Unsubscribe"] = f"<{url}>"
-        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    email.set_content(message.body)
-    return email
+        message.touch_id = touch.id
+    message.status, message.sent_at, message.next_attempt_at = "sent", when, None
+    message.last_error = ""
+    session.flush()
 
 
 def retry(session: Session, message_id: int) -> Message:
-    """Send a failed message again at the next delivery."""
-    message = get_message(session, message_id)
-    if message.status != "failed":
-        raise InvalidInput("status", f"message #{message.id} is {message.status}, not failed")
+    """Send a failed message again at the next delivery; or an unconfirmed one, once a
+    person has checked the mail server's log and found it never left."""
+    message = get_message(session, message_id, lock=True)
+    if message.status not in ("failed", "unconfirmed"):
+        raise InvalidInput(
+            "status", f"message #{message.id} is {message.status}, not failed or unconfirmed"
+        )
     message.status, message.next_attempt_at = "queued", clock.now()
     session.flush()
     return message
 
 
-def get_message(session: Session, message_id: int) -> Message:
-    message = session.get(Message, message_id)
+def confirm(session: Session, message_id: int) -> Message:
+    """Record an unconfirmed message as sent, once a person has found its Message-ID in
+    the mail server's log: it goes on the customer's timeline, as sent when it was claimed."""
+    message = get_message(session, message_id, lock=True)
+    if message.status != "unconfirmed":
+        raise InvalidInput("status", f"message #{message.id} is {message.status}, not unconfirmed")
+    record_sent(session, message, message.claimed_at or clock.now())
+    return message
+
+
+def get_message(session: Session, message_id: int, *, lock: bool = False) -> Message:
+    message = session.get(Message, message_id, with_for_update=lock)
     if message is None:
         raise NotFound(f"no message #{message_id}")
     return message
@@ -608,6 +502,8 @@ class OutboxState:
     gave_up: int  # failed, attempts used up: waiting for a person
     sent: int
     oldest_queued_at: datetime | None
+    unconfirmed: int = 0  # the server may have taken them: waiting for a person
+    sending: int = 0  # claimed by a sender right now
 
 
 def outbox_state(session: Session) -> OutboxState:
@@ -628,4 +524,6 @@ def outbox_state(session: Session) -> OutboxState:
         gave_up=int(gave_up or 0),
         sent=int(counts.get("sent", 0)),
         oldest_queued_at=oldest,
+        unconfirmed=int(counts.get("unconfirmed", 0)),
+        sending=int(counts.get("sending", 0)),
     )

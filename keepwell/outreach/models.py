@@ -11,7 +11,7 @@ from keepwell import clock
 from keepwell.orders.models import BigId
 from keepwell.tables import Base, UTCDateTime
 
-STATUSES = ("queued", "sent", "failed", "cancelled")
+STATUSES = ("queued", "sending", "sent", "unconfirmed", "failed", "cancelled")
 CATEGORIES = ("service", "marketing")
 RESOURCE_KINDS = ("article", "guide", "product_update")
 
@@ -19,9 +19,15 @@ RESOURCE_KINDS = ("article", "guide", "product_update")
 class Message(Base):
     """One e-mail to a customer. Every automatic message is queued here, then sent.
 
-    queued → sent; a failed attempt leaves it `failed` with `next_attempt_at` (backoff)
+    queued → sending → sent. `sending`: one sender claimed it (`claimed_by`, `claimed_at`,
+    committed before the SMTP conversation starts) and no other sender touches it. The
+    server refused it or could not be reached: `failed` with `next_attempt_at` (backoff)
     until it is sent or its attempts run out (then `next_attempt_at` is None and it waits
-    for `keepwell outreach retry`). `cancelled`: the customer opted out before it left.
+    for `keepwell outreach retry`). `unconfirmed`: the server may have accepted it but the
+    sender never recorded the answer (it crashed, the connection broke after the text
+    was handed over): never sent again automatically; an admin checks the mail server's
+    log for `message_id_header` and confirms or retries it. `cancelled`: the customer
+    opted out before it left.
     """
 
     __tablename__ = "outbox_messages"
@@ -40,19 +46,26 @@ class Message(Base):
     subject: Mapped[str] = mapped_column(sa.String(300))
     body: Mapped[str] = mapped_column(sa.Text)
     dedupe_key: Mapped[str] = mapped_column(sa.String(200))
-    status: Mapped[str] = mapped_column(sa.String(10), default="queued")
+    status: Mapped[str] = mapped_column(sa.String(12), default="queued")
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # the Message-ID header: fixed at the first claim, kept for every attempt
+    message_id_header: Mapped[str | None] = mapped_column(sa.String(255))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the latest claim
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(120))  # "host:pid:nonce"
     touch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("touches.id", ondelete="SET NULL"))
 
     __table_args__ = (
         sa.UniqueConstraint("customer_id", "dedupe_key"),
         sa.Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
         sa.Index("ix_outbox_messages_customer_id_queued_at", "customer_id", "queued_at"),
-        sa.CheckConstraint("status IN ('queued', 'sent', 'failed', 'cancelled')", name="status"),
+        sa.CheckConstraint(
+            "status IN ('queued', 'sending', 'sent', 'unconfirmed', 'failed', 'cancelled')",
+            name="status",
+        ),
         sa.CheckConstraint("category IN ('service', 'marketing')", name="category"),
     )
 

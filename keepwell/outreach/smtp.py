@@ -13,7 +13,7 @@ import ipaddress
 import os
 import re
 import smtplib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
@@ -26,6 +26,7 @@ from keepwell import clock
 from keepwell.errors import InvalidInput, KeepwellError
 from keepwell.ingest.parsing import CellError, parse_email
 from keepwell.outreach import mail
+from keepwell.outreach import transport as handoff
 from keepwell.outreach.models import Message
 from keepwell.settings import service as settings
 
@@ -165,9 +166,9 @@ class TestSent:
     tls: str
 
 
-def send_test(session: Session, to: str, *, transport: mail.Transport | None = None) -> TestSent:
+def send_test(session: Session, to: str, *, transport: handoff.Transport | None = None) -> TestSent:
     """Send a short message to `to` (the admin asking) with the settings in effect, over
-    the outbox's own transport (`mail.smtp_send`), now: not queued, so it ignores quiet
+    the outbox's own transport (`transport.smtp_send`), now: not queued, so it ignores quiet
     hours and the customers' budget. SmtpFailed says what the server answered."""
     config = mail.smtp_config(session)
     if not config.configured:
@@ -190,14 +191,13 @@ def send_test(session: Session, to: str, *, transport: mail.Transport | None = N
     )
     try:
         if transport is None:
-            mail.smtp_send(config, email, timeout=TEST_TIMEOUT_S)
+            handoff.smtp_send(config, email, timeout=TEST_TIMEOUT_S)
         else:
             transport(config, email)
     except (OSError, smtplib.SMTPException) as exc:
-        raise SmtpFailed(
-            f"{config.host}:{config.port} (TLS: {config.tls}) did not take the message: "
-            f"{type(exc).__name__}: {exc}"[:1000]
-        ) from None
+        why = str(exc) if isinstance(exc, handoff.HandoffError) else f"{type(exc).__name__}: {exc}"
+        where = f"{config.host}:{config.port} (TLS: {config.tls})"
+        raise SmtpFailed(f"{where} did not take the message: {why}"[:1000]) from None
     return TestSent(to, config.host, config.port, config.tls)
 
 
@@ -216,11 +216,15 @@ class OutboxGlance:
     failed_rows: list[Message]  # FAILED_SHOWN of them: those that gave up first
     sent_last_day: int
     window_full: bool  # the outbox holds more than RECENT_WINDOW messages
+    unconfirmed: int = 0
+    # FAILED_SHOWN of them, oldest claim first: each with its Message-ID to look up
+    unconfirmed_rows: list[Message] = field(default_factory=list)
     cap: int = COUNT_CAP
 
 
 def outbox_glance(session: Session) -> OutboxGlance:
-    """What waits, what failed (and why), what left in the last 24 hours.
+    """What waits, what failed (and why), what may have left unconfirmed, what left in
+    the last 24 hours.
 
     Every read is along an index and bounded: counts stop at COUNT_CAP, and the messages
     sent in the last day are counted among the RECENT_WINDOW newest (by id), so the page
@@ -242,6 +246,15 @@ def outbox_glance(session: Session) -> OutboxGlance:
             .limit(FAILED_SHOWN)
         )
     )
+    unconfirmed = _capped(session, Message.status == "unconfirmed")
+    unsure = list(
+        session.scalars(
+            sa.select(Message)
+            .where(Message.status == "unconfirmed")
+            .order_by(Message.claimed_at, Message.id)
+            .limit(FAILED_SHOWN)
+        )
+    )
     newest = (
         sa.select(Message.status, Message.sent_at)
         .order_by(Message.id.desc())
@@ -258,6 +271,8 @@ def outbox_glance(session: Session) -> OutboxGlance:
         failed_rows=rows,
         sent_last_day=int(sent or 0),
         window_full=int(seen) >= RECENT_WINDOW,
+        unconfirmed=unconfirmed,
+        unconfirmed_rows=unsure,
     )
 
 

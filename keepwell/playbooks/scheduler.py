@@ -54,7 +54,7 @@ def tick(engine: Engine) -> None:
     Never raises. While another process holds SQLite's write lock for longer than the
     busy timeout (a long import or scoring run), the wake-up does nothing and says
     nothing: the next one, a minute later, tries again."""
-    from keepwell.outreach.mail import deliver
+    from keepwell.outreach.delivery import deliver
 
     writer = engine.execution_options(**{db.SQLITE_WRITE: True})
     with acting(Actor(None, "scheduler")):

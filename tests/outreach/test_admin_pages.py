@@ -23,6 +23,7 @@ from keepwell.outreach.mail import queue_message
 from keepwell.outreach.models import Message
 from keepwell.settings import service as settings
 from keepwell.settings.models import Setting
+from keepwell.touches.models import Touch
 from keepwell.web.app import create_app
 from tests.outreach.smtp import SmtpServer, free_port
 from tests.web.conftest import ADMIN, World
@@ -345,3 +346,54 @@ def test_the_outbox_shows_failures_and_retries_them(web: TestClient, shop: World
     assert refused.status_code == 422 and "is sent, not failed" in refused.text
     missing = web.post("/admin/smtp/messages/999999/retry", data={"csrf_token": csrf(web)})
     assert missing.status_code == 404
+
+
+def test_the_outbox_lists_unconfirmed_messages_to_confirm_or_retry(
+    web: TestClient, shop: World
+) -> None:
+    now = clock.now()
+    with db.transaction(shop.engine) as session:
+        customers = list(
+            session.scalars(
+                sa.select(Customer)
+                .where(Customer.email.is_not(None), Customer.opted_out_at.is_(None))
+                .order_by(Customer.id)
+                .limit(2)
+            )
+        )
+        unsure = []
+        for n, customer in enumerate(customers):
+            queued = queue_message(
+                session, customer, category="service", dedupe_key=f"unsure:{n}",
+                subject=f"Unsure {n}", body="Hello.",
+            )  # fmt: skip
+            assert queued.message is not None
+            message = queued.message
+            message.status, message.next_attempt_at = "unconfirmed", None
+            message.message_id_header = f"<unsure-{n}@shop.example>"
+            message.claimed_at, message.claimed_by = now - timedelta(hours=1), "host:1:ab"
+            message.last_error = "the server may have accepted it (SMTPServerDisconnected)"
+            unsure.append(message.id)
+    touches = count(shop, Touch, Touch.channel == "email")
+    page = web.get("/admin/smtp")
+    assert page.status_code == 200
+    assert "2 unconfirmed" in page.text and "Unconfirmed messages" in page.text
+    assert "&lt;unsure-0@shop.example&gt;" in page.text  # to look up in the server's log
+    assert "It left: record as sent" in page.text and "It never left: send again" in page.text
+    # confirm: CSRF first; then sent, on the timeline once, audited
+    assert web.post(f"/admin/smtp/messages/{unsure[0]}/confirm").status_code == 403
+    left = web.post(f"/admin/smtp/messages/{unsure[0]}/confirm",
+                    data={"csrf_token": csrf(web)}, follow_redirects=False)  # fmt: skip
+    assert left.status_code == 303 and left.headers["location"] == "/admin/smtp"
+    assert shop.scalar(sa.select(Message.status).where(Message.id == unsure[0])) == "sent"
+    assert count(shop, Touch, Touch.channel == "email") == touches + 1
+    assert count(shop, AuditEntry, AuditEntry.table_name == "outbox_messages",
+                 AuditEntry.record_id == str(unsure[0]), AuditEntry.member_id == shop.member_id(ADMIN)) == 1  # fmt: skip
+    again = web.post(f"/admin/smtp/messages/{unsure[0]}/confirm", data={"csrf_token": csrf(web)})
+    assert again.status_code == 422 and "is sent, not unconfirmed" in again.text
+    # never left: queued again, to be sent at the next delivery
+    retried = web.post(f"/admin/smtp/messages/{unsure[1]}/retry",
+                       data={"csrf_token": csrf(web)}, follow_redirects=False)  # fmt: skip
+    assert retried.status_code == 303
+    assert shop.scalar(sa.select(Message.status).where(Message.id == unsure[1])) == "queued"
+    assert "Unconfirmed messages" not in web.get("/admin/smtp").text

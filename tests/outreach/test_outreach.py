@@ -19,7 +19,7 @@ from keepwell.customers.service import create_customer
 from keepwell.customers.special_dates import set_birthday
 from keepwell.errors import InvalidInput
 from keepwell.orders.service import NewOrder, create_orders
-from keepwell.outreach import budget, mail
+from keepwell.outreach import budget, delivery, mail
 from keepwell.outreach.calendar import new_feed
 from keepwell.outreach.models import Message
 from keepwell.outreach.service import add_resource, draft_for, pass_on
@@ -88,18 +88,18 @@ def test_a_failed_send_is_retried_and_listed_never_lost(
         with db.transaction(engine) as session:
             down.configure(session)
         assert queue(engine, world["bea"], "k1").message is not None
-        report = mail.deliver(factory(engine))
+        report = delivery.deliver(factory(engine))
         assert (report.sent, report.failed) == (0, 1)
         with db.transaction(engine) as session:
             failed = mail.list_messages(session, mail.MessageFilter(status="failed"))
             assert len(failed) == 1 and failed[0].attempts == 1
             assert "Connection" in failed[0].last_error or "refused" in failed[0].last_error
-            assert failed[0].next_attempt_at == NOON + mail.FIRST_WAIT
-        assert mail.deliver(factory(engine)).failed == 0  # not due again yet: backoff
+            assert failed[0].next_attempt_at == NOON + delivery.FIRST_WAIT
+        assert delivery.deliver(factory(engine)).failed == 0  # not due again yet: backoff
     with clock.frozen(NOON + timedelta(minutes=6)):
         with db.transaction(engine) as session:
             smtp_server.configure(session)  # the server is back
-        report = mail.deliver(factory(engine))
+        report = delivery.deliver(factory(engine))
         assert report.sent == 1
     assert [m["To"] for m in smtp_server.inbox.messages] == ["bea@example.org"]
     with db.transaction(engine) as session:
@@ -117,8 +117,8 @@ def test_a_message_that_used_up_its_attempts_waits_for_a_person(
         message = queue(engine, world["bea"], "k1").message
         assert message is not None
         with db.transaction(engine) as session:
-            session.get_one(Message, message.id).attempts = mail.MAX_ATTEMPTS - 1
-        mail.deliver(factory(engine))
+            session.get_one(Message, message.id).attempts = delivery.MAX_ATTEMPTS - 1
+        delivery.deliver(factory(engine))
         with db.transaction(engine) as session:
             stored = session.get_one(Message, message.id)
             assert stored.status == "failed" and stored.next_attempt_at is None
@@ -150,6 +150,18 @@ def test_budget_consent_and_quiet_hours(engine: Engine, world: dict[str, int]) -
             budget.set_quiet_hours(session, "20:00", "08:00", "Mars/Olympus")
         with pytest.raises(InvalidInput, match="messages"):
             budget.set_budget(session, -1, 14)
+
+
+def test_messages_in_flight_or_unconfirmed_count_against_the_budget(
+    engine: Engine, world: dict[str, int]
+) -> None:
+    with clock.frozen(NOON):
+        first, second = (queue(engine, world["bea"], key).message for key in ("a", "b"))
+        assert first is not None and second is not None
+        with db.transaction(engine) as session:
+            session.get_one(Message, first.id).status = "sending"
+            session.get_one(Message, second.id).status = "unconfirmed"
+        assert queue(engine, world["bea"], "c").refused == "over budget"
 
 
 def test_unsubscribe_link_records_the_opt_out_and_a_forged_one_writes_nothing(
@@ -297,3 +309,35 @@ def test_status_endpoint(engine: Engine) -> None:
         answer = desk.client.get("/api/status", headers=desk.auth("viewer"))
         assert {c["name"]: c["level"] for c in answer.json()["checks"]}["playbooks"] == "ok"
         assert desk.client.get("/api/status").status_code == 401
+
+
+def test_the_api_lists_unconfirmed_messages_with_their_message_id(
+    engine: Engine, world: dict[str, int]
+) -> None:
+    desk: Desk = make_desk(engine)
+    with clock.frozen(NOON):
+        message = queue(engine, world["bea"], "unsure").message
+        assert message is not None
+        with db.transaction(engine) as session:
+            stored = session.get_one(Message, message.id)
+            stored.status, stored.next_attempt_at = "unconfirmed", None
+            stored.message_id_header, stored.claimed_at = "<unsure@shop.example>", NOON
+        with desk.client:
+            member = desk.auth("member")
+            listed = desk.client.get(
+                "/api/outreach/messages", params={"status": "unconfirmed"}, headers=member
+            )
+            assert listed.status_code == 200, listed.text
+            assert [(m["id"], m["message_id_header"]) for m in listed.json()] == [
+                (message.id, "<unsure@shop.example>")
+            ]
+            path = f"/api/outreach/messages/{message.id}/confirm"
+            assert desk.client.post(path, headers=desk.auth("viewer")).status_code == 403
+            confirmed = desk.client.post(path, headers=member)
+            assert confirmed.status_code == 200, confirmed.text
+            assert confirmed.json()["status"] == "sent"
+            assert confirmed.json()["sent_at"].startswith("2026-11-25T12:00:00")
+            again = desk.client.post(path, headers=member)
+            assert again.status_code == 422 and "not unconfirmed" in again.text
+    with db.transaction(engine) as session:
+        assert session.get_one(Message, message.id).touch_id is not None
