@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from keepwell import clock
 from keepwell.errors import InvalidInput, NotFound
 from keepwell.outreach import calendar, mail, service
+from keepwell.outreach.models import ResourceKind, Status
 from keepwell.web.deps import (
     CurrentActor,
     DbSession,
@@ -28,7 +29,6 @@ from keepwell.web.deps import (
 from keepwell.web.schemas import Day, Id, Input, Output, text
 
 outreach = router("outreach")
-Status = Literal["queued", "sending", "sent", "unconfirmed", "failed", "cancelled"]
 
 
 class MessagePublic(Output):
@@ -84,7 +84,7 @@ class ResourceInput(Input):
     topics: Annotated[list[Annotated[str, text(50)]], Field(max_length=20)] = Field(
         default_factory=list
     )
-    kind: Literal["article", "guide", "product_update"] = "article"
+    kind: ResourceKind = "article"
     product: Annotated[str, text(300)] | None = None
     published_on: Day | None = None
 

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal, get_args
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keepwell import clock
 from keepwell.orders.models import BigId
-from keepwell.tables import Base, UTCDateTime
+from keepwell.tables import Base, UTCDateTime, one_of
 
-STATUSES = ("queued", "sending", "sent", "unconfirmed", "failed", "cancelled")
-CATEGORIES = ("service", "marketing")
-RESOURCE_KINDS = ("article", "guide", "product_update")
+Status = Literal["queued", "sending", "sent", "unconfirmed", "failed", "cancelled"]
+STATUSES: tuple[Status, ...] = get_args(Status)
+Category = Literal["service", "marketing"]
+CATEGORIES: tuple[Category, ...] = get_args(Category)
+ResourceKind = Literal["article", "guide", "product_update"]
+RESOURCE_KINDS: tuple[ResourceKind, ...] = get_args(ResourceKind)
 
 
 class Message(Base):
@@ -62,11 +66,8 @@ class Message(Base):
         sa.UniqueConstraint("customer_id", "dedupe_key"),
         sa.Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
         sa.Index("ix_outbox_messages_customer_id_queued_at", "customer_id", "queued_at"),
-        sa.CheckConstraint(
-            "status IN ('queued', 'sending', 'sent', 'unconfirmed', 'failed', 'cancelled')",
-            name="status",
-        ),
-        sa.CheckConstraint("category IN ('service', 'marketing')", name="category"),
+        sa.CheckConstraint(one_of("status", STATUSES), name="status"),
+        sa.CheckConstraint(one_of("category", CATEGORIES), name="category"),
     )
 
 
@@ -85,7 +86,7 @@ class Resource(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
     __table_args__ = (
-        sa.CheckConstraint("kind IN ('article', 'guide', 'product_update')", name="kind"),
+        sa.CheckConstraint(one_of("kind", RESOURCE_KINDS), name="kind"),
         sa.Index("ix_outreach_resources_published_on", "published_on"),
     )
 
