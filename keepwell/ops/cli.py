@@ -1,4 +1,4 @@
-"""`keepwell backup` and `keepwell restore`."""
+"""`keepwell init`, `keepwell backup` and `keepwell restore`: the database itself."""
 
 from __future__ import annotations
 
@@ -8,6 +8,31 @@ from typing import Annotated
 import typer
 
 from keepwell.clikit import Database, engine_for, errors, progress, say
+
+
+def init(database: Database = None) -> None:
+    """Create the database, or upgrade it to this version's schema."""
+    from keepwell import db
+
+    with errors():
+        engine = engine_for(database)
+        before, after = db.upgrade(engine)
+        if before != after:
+            from keepwell.customers import derived
+
+            with engine.begin() as conn:
+                derived.refresh(conn)  # columns a new schema derives from existing rows
+        from keepwell.playbooks.service import install_builtins
+
+        with db.transaction(engine) as session:
+            install_builtins(session)  # new built-in playbooks; an admin's edits stay
+        where = db.safe_url(engine)
+        if before == after:
+            say(f"{where} is up to date (schema {after}).")
+        elif before is None:
+            say(f"Created {where} (schema {after}).")
+        else:
+            say(f"Upgraded {where} from schema {before} to {after}.")
 
 
 def backup(
