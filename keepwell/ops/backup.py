@@ -9,13 +9,16 @@ Three formats, chosen by the database and the tools at hand:
 - **Keepwell JSON lines** (any database; `--format jsonl`): every table, row by row,
   in one read transaction; portable between SQLite and PostgreSQL.
 
-Restore refuses a database that already holds data: it fills an empty one.
+Restore refuses a database that already holds data: it fills an empty one. It reads the
+whole backup once and checks it (not truncated, not another file, Keepwell's schema)
+before it changes anything, so a bad file leaves the database as it was.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -35,6 +38,8 @@ from keepwell.models import metadata
 
 FORMATS = ("sqlite", "pgdump", "jsonl")
 JSONL_MAGIC = "keepwell-backup"
+JSONL_VERSION = 2  # 2: the last line counts the rows, so a cut file is noticed; 1 had none
+JSONL_END = "keepwell-backup-end"
 Progress = Callable[[int, int], None]
 
 
@@ -128,13 +133,14 @@ def _backup_jsonl(engine: Engine, tmp: Path, progress: Progress | None) -> tuple
         if conn.dialect.name == "postgresql":  # one snapshot for every table
             conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         version = db.current_revision(engine)
-        out.write(json.dumps({JSONL_MAGIC: 1, "schema": version}) + "\n")
+        out.write(json.dumps({JSONL_MAGIC: JSONL_VERSION, "schema": version}) + "\n")
         for n, table in enumerate(tables):
             for row in _rows(conn, table):
                 out.write(json.dumps({"t": table.name, "r": row}, default=_encode) + "\n")
                 rows += 1
             if progress is not None:
                 progress(n + 1, len(tables))
+        out.write(json.dumps({JSONL_END: rows}) + "\n")
     return len(tables), rows
 
 
@@ -175,8 +181,13 @@ def _decode(value: Any) -> Any:
 
 
 def detect_format(path: Path) -> str:
-    with path.open("rb") as f:
-        first = f.readline(4096)
+    try:
+        with path.open("rb") as f:
+            first = f.readline(4096)
+    except OSError as exc:
+        raise BackupError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not first:
+        raise BackupError(f"{path} is empty: not a Keepwell backup")
     if first.startswith(b"SQLite format 3\x00"):
         return "sqlite"
     if first.startswith(b"PGDMP"):
@@ -187,21 +198,30 @@ def detect_format(path: Path) -> str:
 
 
 def restore(engine: Engine, path: Path, progress: Progress | None = None) -> BackupResult:
-    """Fill an empty database from a backup; refuses one that holds data."""
+    """Fill an empty database from a backup; refuses one that holds data.
+
+    The whole backup is read and checked first: a truncated, damaged or foreign file is
+    refused with the reason, and the database stays as it was.
+    """
     if not path.is_file():
         raise BackupError(f"no such file: {path}")
     fmt = detect_format(path)
+    if fmt == "sqlite" and engine.dialect.name != "sqlite":
+        raise BackupError(
+            "a SQLite backup restores into SQLite; for PostgreSQL take a "
+            "JSON-lines backup (keepwell backup --format jsonl)"
+        )
+    if fmt == "pgdump" and (engine.dialect.name != "postgresql" or not shutil.which("pg_restore")):
+        raise BackupError("a pg_dump backup restores into PostgreSQL with pg_restore")
     _require_empty(engine)
     if fmt == "sqlite":
-        if engine.dialect.name != "sqlite":
-            raise BackupError(
-                "a SQLite backup restores into SQLite; for PostgreSQL take a "
-                "JSON-lines backup (keepwell backup --format jsonl)"
-            )
+        check_sqlite(path)
         rows = _restore_sqlite(engine, path, progress)
     elif fmt == "pgdump":
+        check_pgdump(path)
         rows = _restore_pgdump(engine, path)
     else:
+        check_jsonl(path)
         rows = _restore_jsonl(engine, path, progress)
     return BackupResult(str(path), fmt, len(metadata.tables), rows)
 
@@ -225,25 +245,153 @@ def _require_empty(engine: Engine) -> None:
                 )
 
 
+# --- checks: the whole file, before anything is changed ---------------------------------
+
+
+def check_sqlite(path: Path) -> str:
+    """A whole, undamaged SQLite file with a Keepwell schema this version knows: its revision."""
+    with path.open("rb") as f:
+        header = f.read(100)
+    if len(header) < 100:
+        raise BackupError(f"{path} is truncated: it ends inside the SQLite header")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    size = path.stat().st_size
+    if header[24:28] == header[92:96] and size < page_size * pages:  # the header's count holds
+        raise BackupError(
+            f"{path} is truncated: {size:,} bytes of the {page_size * pages:,} its header gives"
+        )
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            problems = [row[0] for row in conn.execute("PRAGMA quick_check")]
+            if problems != ["ok"]:
+                found = [line for p in problems for line in str(p).splitlines()]
+                found = [line for line in found if line and not line.startswith("***")]
+                raise BackupError(f"{path} is damaged: {(found or ['SQLite says so'])[0]}")
+            stamped = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+            ).fetchone()
+            revision = (
+                conn.execute("SELECT version_num FROM alembic_version").fetchone()
+                if stamped
+                else None
+            )
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"{path} is damaged or not a SQLite database: {exc}") from None
+    if not revision or not revision[0]:
+        raise BackupError(f"{path} is a SQLite database without a Keepwell schema: not a backup")
+    if revision[0] not in db.known_revisions():
+        raise BackupError(
+            f"{path} has schema {revision[0]}, unknown to this Keepwell "
+            f"({db.SCHEMA_REVISION}): restore it with the version that made it"
+        )
+    return str(revision[0])
+
+
+def check_pgdump(path: Path) -> None:
+    """pg_restore reads the whole dump (writing its SQL nowhere): a cut file fails here."""
+    command = ["pg_restore", "--file", os.devnull, str(path)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or ["pg_restore failed"])[0]
+        raise BackupError(f"{path} is not a whole pg_dump backup: {reason}")
+
+
+def check_jsonl(path: Path) -> int:
+    """Every line: whole, JSON, a known table and its columns, values that read back.
+
+    A version 2 backup ends with a line counting its rows, so a file cut at a line's end
+    is noticed too. The number of rows.
+    """
+    rows, end, number, version = 0, None, 0, 0
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, start=1):
+            record = _json_line(path, number, raw)
+            if number == 1:
+                _check_header(path, record)
+                version = record[JSONL_MAGIC]
+            elif end is not None:
+                raise BackupError(f"{path}:{number}: a line after the backup's last line")
+            elif JSONL_END in record:
+                end = record[JSONL_END]
+            else:
+                _check_record(path, number, record)
+                rows += 1
+    if number == 0:
+        raise BackupError(f"{path} is empty: not a Keepwell backup")
+    if end is None and version >= 2:
+        raise BackupError(f"{path} is truncated: it ends at line {number}, before its last line")
+    if end is not None and end != rows:
+        raise BackupError(f"{path} is damaged: {rows:,} rows where its last line counts {end!r}")
+    return rows
+
+
+def _json_line(path: Path, number: int, raw: bytes) -> dict[str, Any]:
+    if not raw.endswith(b"\n"):
+        raise BackupError(f"{path}:{number}: the line is cut short: the backup is truncated")
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise BackupError(f"{path}:{number}:{exc.start + 1}: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise BackupError(f"{path}:{number}:{exc.colno}: not JSON ({exc.msg})") from None
+    if not isinstance(record, dict):
+        raise BackupError(f"{path}:{number}: not a Keepwell backup line (a JSON object)")
+    return record
+
+
+def _check_header(path: Path, header: dict[str, Any]) -> None:
+    version = header.get(JSONL_MAGIC)
+    if version not in (1, JSONL_VERSION) or isinstance(version, bool):
+        raise BackupError(f"{path}:1: not a Keepwell backup header (version {version!r})")
+    if header.get("schema") != db.SCHEMA_REVISION:
+        raise BackupError(
+            f"the backup has schema {header.get('schema')}, this Keepwell "
+            f"{db.SCHEMA_REVISION}: restore it with the version that made it, then upgrade"
+        )
+
+
+def _check_record(path: Path, number: int, record: dict[str, Any]) -> None:
+    name, row = record.get("t"), record.get("r")
+    if not isinstance(name, str) or name not in metadata.tables or not isinstance(row, dict):
+        raise BackupError(f"{path}:{number}: not a row of a Keepwell table")
+    columns = metadata.tables[name].columns
+    for column, value in row.items():
+        if column not in columns:
+            raise BackupError(f"{path}:{number}: table {name} has no column {column!r}")
+        try:
+            _decode(value)
+        except (ValueError, ArithmeticError, TypeError):
+            raise BackupError(f"{path}:{number}: {name}.{column}: cannot read {value!r}") from None
+
+
+# --- filling the database ---------------------------------------------------------------
+
+
 def _restore_sqlite(engine: Engine, path: Path, progress: Progress | None) -> int | None:
     target_path = engine.url.database
     if not target_path or target_path == ":memory:":
         raise BackupError("cannot restore into an in-memory database")
     engine.dispose()
-    source = sqlite3.connect(path)
-    target = sqlite3.connect(target_path, timeout=db.SQLITE_BUSY_TIMEOUT_MS / 1000)
     try:
-        source.backup(target, pages=1024)
-        target.execute("PRAGMA journal_mode = WAL")
-    finally:
-        target.close()
-        source.close()
+        source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        target = sqlite3.connect(target_path, timeout=db.SQLITE_BUSY_TIMEOUT_MS / 1000)
+        try:
+            source.backup(target, pages=1024)  # one write transaction: all or nothing
+            target.execute("PRAGMA journal_mode = WAL")
+        finally:
+            target.close()
+            source.close()
+    except sqlite3.Error as exc:
+        raise BackupError(f"could not restore {path}: {exc}; nothing was restored") from None
     return None
 
 
 def _restore_pgdump(engine: Engine, path: Path) -> int | None:
-    if engine.dialect.name != "postgresql" or not shutil.which("pg_restore"):
-        raise BackupError("a pg_dump backup restores into PostgreSQL with pg_restore")
     url = engine.url.set(drivername="postgresql")
     with engine.begin() as conn:  # an empty schema (restore brings tables and data)
         for table in reversed(metadata.sorted_tables):
@@ -266,29 +414,32 @@ def _restore_pgdump(engine: Engine, path: Path) -> int | None:
 
 def _restore_jsonl(engine: Engine, path: Path, progress: Progress | None) -> int:
     with path.open(encoding="utf-8") as f:
-        header = json.loads(f.readline())
-        if header.get("schema") != db.SCHEMA_REVISION:
-            raise BackupError(
-                f"the backup has schema {header.get('schema')}, this Keepwell "
-                f"{db.SCHEMA_REVISION}: restore it with the version that made it, then upgrade"
-            )
+        f.readline()  # the header, checked
         db.upgrade(engine)
         rows = 0
-        with engine.begin() as conn:
-            for table in reversed(metadata.sorted_tables):  # seeded rows give way to the backup's
-                conn.execute(sa.delete(table))
-            batch: list[dict[str, Any]] = []
-            current = ""
-            for line in f:
-                record = json.loads(line)
-                if record["t"] != current or len(batch) >= 5000:
-                    _insert(conn, current, batch)
-                    batch, current = [], record["t"]
-                batch.append({k: _decode(v) for k, v in record["r"].items()})
-                rows += 1
-            _insert(conn, current, batch)
-            if conn.dialect.name == "postgresql":
-                _reset_sequences(conn)
+        try:
+            with engine.begin() as conn:
+                for table in reversed(metadata.sorted_tables):  # seeded rows give way
+                    conn.execute(sa.delete(table))
+                batch: list[dict[str, Any]] = []
+                current = ""
+                for line in f:
+                    record = json.loads(line)
+                    if JSONL_END in record:
+                        break
+                    if record["t"] != current or len(batch) >= 5000:
+                        _insert(conn, current, batch)
+                        batch, current = [], record["t"]
+                    batch.append({k: _decode(v) for k, v in record["r"].items()})
+                    rows += 1
+                _insert(conn, current, batch)
+                if conn.dialect.name == "postgresql":
+                    _reset_sequences(conn)
+        except sa.exc.DBAPIError as exc:
+            reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+            raise BackupError(
+                f"the rows of {path} do not fit the database ({reason}); nothing was restored"
+            ) from None
     return rows
 
 
