@@ -226,8 +226,10 @@ class LazyCommands(MutableMapping[str, Any]):
         self._loaded[name] = command
 
     def __delitem__(self, name: str) -> None:
+        if name not in self._entries and name not in self._loaded:
+            raise KeyError(name)
         self._entries.pop(name, None)
-        del self._loaded[name]
+        self._loaded.pop(name, None)
 
     def __iter__(self) -> Iterator[str]:
         yield from self._entries
@@ -236,10 +238,10 @@ class LazyCommands(MutableMapping[str, Any]):
     def __len__(self) -> int:
         return len(self._entries.keys() | self._loaded.keys())
 
-    def stub(self, name: str) -> TyperCommand | None:
+    def stub(self, name: str) -> TyperCommand | TyperGroup | None:
         """What a listing needs — the name and one-line help — without importing anything."""
         if name in self._loaded:
-            command: TyperCommand = self._loaded[name]
+            command: TyperCommand | TyperGroup = self._loaded[name]
             return command
         entry = self._entries.get(name)
         return None if entry is None else TyperCommand(name, help=entry.help)
