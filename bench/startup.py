@@ -15,6 +15,7 @@ docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -35,6 +36,34 @@ DESK = HERE / "desk.db"
 # Runs the `keepwell` entry point from the package found first on sys.path.
 ENTRY = "import sys; sys.path.insert(0, sys.argv.pop(1)); sys.argv[0] = 'keepwell'; "
 ENTRY += "from keepwell.cli import main; main()"
+
+
+# Where `keepwell agenda`'s CPU time goes, phase by phase, in one process (this tree).
+PHASES = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+spent, mark = {}, time.process_time()
+def phase(name):
+    global mark
+    now = time.process_time()
+    spent[name] = now - mark
+    mark = now
+import typer, keepwell.cli
+phase("typer and the command table")
+import keepwell.clikit
+phase("SQLAlchemy and every model (keepwell.clikit imports keepwell.db)")
+from keepwell import clock
+from keepwell.agenda.cli import print_agendas
+from keepwell.agenda.service import team_agenda
+typer.main.get_command(keepwell.cli.app).commands["agenda"]
+phase("the agenda's modules, and typer making its command")
+with keepwell.clikit.session_for(sys.argv[2]) as session:
+    agendas = team_agenda(session, clock.today(), dates_ahead=7)
+phase("opening the desk and the whole team's agenda (the queries)")
+print_agendas(agendas, clock.today())
+phase("printing it: rich tables")
+print(json.dumps(spent), file=sys.stderr)
+"""
 
 
 @dataclass
@@ -59,6 +88,18 @@ def run_once(command: list[str], into: Runs) -> None:
     into.cpu.append(usage.ru_utime + usage.ru_stime)
     if os.waitstatus_to_exitcode(status) != 0 or not (first + rest):
         raise SystemExit(f"failed: {' '.join(command)}")
+
+
+def measure_phases() -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, "-c", PHASES, str(ROOT), str(DESK)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    spent: dict[str, float] = json.loads(done.stderr.strip().splitlines()[-1])
+    return spent
 
 
 def extract(revision: str) -> Path:
@@ -105,6 +146,7 @@ def main() -> None:
         "import typer.rich_utils (typer's rich help)": "import typer.rich_utils",
     }
     results: dict[tuple[str, str], Runs] = {}
+    phases: list[dict[str, float]] = []
     for _ in range(args.runs):  # interleaved: every version sees the same load
         for tree, path in trees.items():
             for name, argv in commands.items():
@@ -112,6 +154,7 @@ def main() -> None:
                     [sys.executable, "-c", ENTRY, str(path), *argv],
                     results.setdefault((tree, name), Runs()),
                 )
+        phases.append(measure_phases())
         for name, code in floors.items():
             run_once(
                 [sys.executable, "-c", f"{code}; print()"],
@@ -141,6 +184,16 @@ def main() -> None:
             "| command | code | first output | wall | CPU | fastest run (wall) |",
             "|---|---|---:|---:|---:|---:|",
             *rows,
+            "",
+            "Where `keepwell agenda`'s CPU time goes (this tree, one process, median of "
+            f"{args.runs} runs; the interpreter's own start is the `python -c pass` row):",
+            "",
+            "| phase | CPU |",
+            "|---|---:|",
+            *(
+                f"| {name} | {statistics.median(p[name] for p in phases):.3f} s |"
+                for name in phases[0]
+            ),
         ]
     )
     print(body)

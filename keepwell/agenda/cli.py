@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from keepwell import clock
 from keepwell.clikit import Database, JsonOpt, errors, out, print_json, say, session_for
+
+if TYPE_CHECKING:
+    from keepwell.agenda.service import Agenda
 
 LABELS = {
     "promise_overdue": "Overdue promises",
@@ -52,6 +55,11 @@ def agenda(
         data = [a.to_dict() for a in agendas]
         print_json(data[0] if owner else {"day": when.isoformat(), "members": data})
         return
+    print_agendas(agendas, when)
+
+
+def print_agendas(agendas: list[Agenda], when: date) -> None:
+    """Each member's day as tables, one per kind of item."""
     for one in agendas:
         counts = one.counts()
         total = sum(counts.values())
