@@ -39,7 +39,11 @@ ENTRY += "from keepwell.cli import main; main()"
 
 
 # Where `keepwell agenda`'s CPU time goes, phase by phase, in one process (this tree).
-PHASES = r"""
+MODELS = "SQLAlchemy and every model (keepwell.clikit imports keepwell.db)"
+QUERIES = "opening the desk and the whole team's agenda (the queries)"
+PRINTING = "printing it: rich tables"
+PHASES = f"MODELS, QUERIES, PRINTING = {MODELS!r}, {QUERIES!r}, {PRINTING!r}\n"
+PHASES += r"""
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
 spent, mark = {}, time.process_time()
@@ -51,7 +55,7 @@ def phase(name):
 import typer, keepwell.cli
 phase("typer and the command table")
 import keepwell.clikit
-phase("SQLAlchemy and every model (keepwell.clikit imports keepwell.db)")
+phase(MODELS)
 from keepwell import clock
 from keepwell.agenda.cli import print_agendas
 from keepwell.agenda.service import team_agenda
@@ -59,9 +63,9 @@ typer.main.get_command(keepwell.cli.app).commands["agenda"]
 phase("the agenda's modules, and typer making its command")
 with keepwell.clikit.session_for(sys.argv[2]) as session:
     agendas = team_agenda(session, clock.today(), dates_ahead=7)
-phase("opening the desk and the whole team's agenda (the queries)")
+phase(QUERIES)
 print_agendas(agendas, clock.today())
-phase("printing it: rich tables")
+phase(PRINTING)
 print(json.dumps(spent), file=sys.stderr)
 """
 
@@ -168,6 +172,23 @@ def main() -> None:
             f"| {name} | {tree} | {first} | {runs.median('wall'):.2f} s | "
             f"{runs.median('cpu'):.2f} s | {min(runs.wall):.2f} s |"
         )
+    cpu = {key: runs.median("cpu") for key, runs in results.items()}
+    formatter = cpu[("floor", "import typer.rich_utils (typer's rich help)")]
+    summary = (
+        f"`keepwell --help` takes {cpu[('this tree', 'keepwell --help')]:.2f} s of CPU, of "
+        f"which importing typer and its rich help formatter alone takes {formatter:.2f} s "
+        "(the last floor row): it imports no command."
+    )
+    if args.before:
+        before = f"before ({args.before})"
+        summary += (
+            f" Before, it imported every command (SQLAlchemy, the models, the services): "
+            f"{cpu[(before, 'keepwell --help')] / cpu[('this tree', 'keepwell --help')]:.1f}× "
+            "the CPU time."
+        )
+    spent = {name: statistics.median(p[name] for p in phases) for name in phases[0]}
+    before_output = cpu[("floor", "python -c pass")] + sum(spent.values()) - spent[PRINTING]
+    share = spent[MODELS] / before_output
     body = "\n".join(
         [
             "## Start-up: `keepwell --help` and `keepwell agenda` (bench/startup.py)",
@@ -185,15 +206,18 @@ def main() -> None:
             "|---|---|---:|---:|---:|---:|",
             *rows,
             "",
+            summary,
+            "",
             "Where `keepwell agenda`'s CPU time goes (this tree, one process, median of "
             f"{args.runs} runs; the interpreter's own start is the `python -c pass` row):",
             "",
             "| phase | CPU |",
             "|---|---:|",
-            *(
-                f"| {name} | {statistics.median(p[name] for p in phases):.3f} s |"
-                for name in phases[0]
-            ),
+            *(f"| {name} | {seconds:.3f} s |" for name, seconds in spent.items()),
+            "",
+            f"The first line waits for all but the printing; of the CPU time before it, "
+            f"SQLAlchemy and the models take {share:.0%}, the queries "
+            f"{spent[QUERIES] / before_output:.0%}.",
         ]
     )
     print(body)
