@@ -755,25 +755,24 @@ class GammaGammaFitter(_BaseFitter):
         monetary_value: ArrayLike,
         weights: ArrayLike | None = None,
     ) -> Self:
-        """Fit on repeat customers (frequency > 0); one-time buyers are ignored.
+        """Fit on the repeat customers (frequency > 0) with a positive average value.
 
-        `monetary_value` is each customer's average repeat-purchase value and must be
-        positive for repeat customers.
+        `monetary_value` is each customer's average repeat-purchase value. A model of
+        spend says nothing about a customer who spent nothing: repeat customers whose
+        repeat purchases were all free (samples, 100 % discounts) are left out of the
+        fit, like one-time buyers, and get the population mean when predicting.
         """
         x = _float_array("frequency", frequency)
         mv = _float_array("monetary_value", monetary_value)
         x, mv = (a.ravel() for a in np.broadcast_arrays(x, mv))
         w = _weights(weights, x.shape[0])
-        rep = x > 0
-        x, mv, w = x[rep], mv[rep], w[rep]
-        if (mv <= 0).any():
-            raise ValueError("monetary_value must be positive for repeat customers")
-        keep = w > 0
+        keep = (x > 0) & (mv > 0) & (w > 0)
         x, mv, w = x[keep], mv[keep], w[keep]
         total = float(w.sum())
         if total < MIN_CUSTOMERS:
             raise InsufficientData(
-                f"Gamma-Gamma: needs at least {MIN_CUSTOMERS} repeat customers, got {total:g}"
+                f"Gamma-Gamma: needs at least {MIN_CUSTOMERS} repeat customers who spent "
+                f"something, got {total:g}"
             )
         # Only log(v + m x) needs a pass over the customers; the gamma functions depend
         # on x alone (once per distinct x) and the rest is linear in p with fixed sums.
@@ -812,13 +811,15 @@ class GammaGammaFitter(_BaseFitter):
     ) -> FloatArray:
         """E[average order value | x, m_x] = (p v + p x m_x) / (p x + q - 1).
 
-        Customers with frequency 0 get the population mean p v / (q - 1).
+        Customers with frequency 0 get the population mean p v / (q - 1), and so do
+        repeat customers with no positive value (left out of the fit, see `fit`).
         """
         p, q, v = self._values()
         if q <= 1.0:
             raise ValueError("the fitted q is <= 1: the mean order value is not defined")
         x = _float_array("frequency", frequency)
         mv = _float_array("monetary_value", monetary_value)
+        x = np.where(mv > 0, x, 0.0)
         result: FloatArray = (p * v + p * x * mv) / (p * x + q - 1.0)
         return result
 

@@ -82,7 +82,7 @@ def score(
     """Score every customer (P(active), expected purchases, value, RFM, health, stage, risk)."""
     from keepwell.analytics.health import HealthWeights
     from keepwell.scoring.choice import MODELS
-    from keepwell.scoring.service import Pinned
+    from keepwell.scoring.fitted import Pinned
     from keepwell.scoring.service import score as run_score
 
     when = _day(day, "--date") or clock.today()
@@ -120,11 +120,20 @@ def score(
         f"Scored {run.customers:,} customers as of {run.day} "
         f"({run.with_orders:,} with orders) in {run.seconds:.1f} s."
     )
-    say(f"Model {run.model} ({how}; {run.model_reason}): {shown}")
+    if run.model == run.chosen:
+        say(f"Model {run.model} ({how}; {run.model_reason}): {shown}")
+    elif run.params:
+        say(f"Model {run.model} (fitted in place of {run.chosen}, {run.model_reason}): {shown}")
+    else:
+        say(f"Model: none (neither could be fitted; {run.chosen} {run.model_reason})")
     if run.gamma_gamma:
-        say("Gamma-Gamma: " + ", ".join(f"{k}={v:.4g}" for k, v in run.gamma_gamma.items()))
-    if run.note:
-        say(run.note)
+        on = run.gamma_gamma_customers
+        say(
+            (f"Gamma-Gamma on {on:,} repeat customers: " if on else "Gamma-Gamma (pinned): ")
+            + ", ".join(f"{k}={v:.4g}" for k, v in run.gamma_gamma.items())
+        )
+    for note in run.notes:
+        say(note)
     stages = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in sorted(run.stages.items()))
     say(f"Stages: {stages}")
 
@@ -163,7 +172,8 @@ def model_fit(
     as_json: JsonOpt = False,
 ) -> None:
     """Fit BG/NBD and Gamma-Gamma; print the parameters and the log-likelihood."""
-    from keepwell.scoring.fitting import fit, read_summary_csv
+    from keepwell.scoring.fitting import fit
+    from keepwell.scoring.summary_csv import read_summary_csv
 
     day = _day(until, "--until") or clock.today()
     chosen = _unit(unit)
@@ -182,8 +192,8 @@ def model_fit(
         f"  r = {bg['r']:.4g}, alpha = {bg['alpha']:.4g}, a = {bg['a']:.4g}, "
         f"b = {bg['b']:.4g}; log-likelihood {bg['loglik']:.1f}"
     )
-    if "pareto" in result:
-        pn = result["pareto"]
+    pn = result.get("pareto")
+    if pn:
         say(
             f"Pareto/NBD: r = {pn['r']:.4g}, alpha = {pn['alpha']:.4g}, s = {pn['s']:.4g}, "
             f"beta = {pn['beta']:.4g}; log-likelihood {pn['loglik']:.1f}"
@@ -194,8 +204,8 @@ def model_fit(
             f"Gamma-Gamma on {gg['customers']:,} repeat customers: "
             f"p = {gg['p']:.4g}, q = {gg['q']:.4g}, v = {gg['v']:.4g}"
         )
-    else:
-        say("Gamma-Gamma: not fitted (too few repeat customers with a purchase value).")
+    for note in result["notes"]:
+        say(note)
 
 
 @model_app.command("check")

@@ -8,10 +8,7 @@ number of repeat purchases in the calibration period (0, 1, … 7+).
 
 from __future__ import annotations
 
-import csv
-import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,19 +23,20 @@ from keepwell.analytics import (
 )
 from keepwell.analytics.btyd import TransactionModel
 from keepwell.analytics.summary import UNIT_DAYS, Unit
-from keepwell.errors import InvalidInput
 
 FloatArray = NDArray[np.float64]
 BUCKETS = 8  # 0, 1, … 6, 7+
 
 
 def fit(summary: Summary, *, pareto: bool = False) -> dict[str, Any]:
-    """{"bgnbd": {r, alpha, a, b, loglik, customers}, "gamma_gamma": {p, q, v, customers}}.
+    """{"bgnbd": {r, alpha, a, b, loglik, customers}, "gamma_gamma": {p, q, v, customers},
+    "notes": […]}, and "pareto" on request.
 
     The log-likelihood is the total over customers, as published. Gamma-Gamma is None
-    when there are too few repeat customers with a value; Pareto/NBD is added on request.
+    when it cannot be fitted, and so is Pareto/NBD; the notes say why.
     """
     bg = BetaGeoFitter().fit(summary.frequency, summary.recency, summary.T)
+    spend, customers, notes = fit_spend(summary)
     result: dict[str, Any] = {
         "unit": summary.unit,
         "bgnbd": {
@@ -46,68 +44,46 @@ def fit(summary: Summary, *, pareto: bool = False) -> dict[str, Any]:
             "loglik": bg.log_likelihood_,
             "customers": round(bg.n_customers_),
         },
-        "gamma_gamma": None,
+        "gamma_gamma": None if spend is None else {**spend.params_, "customers": customers},
+        "notes": notes,
     }
-    if (summary.monetary_value[summary.frequency > 0] > 0).all():
-        try:
-            gg = GammaGammaFitter().fit(summary.frequency, summary.monetary_value)
-            result["gamma_gamma"] = {**gg.params_, "customers": round(gg.n_customers_)}
-        except InsufficientData:
-            pass
     if pareto:
-        pn = ParetoNBDFitter().fit(summary.frequency, summary.recency, summary.T)
-        result["pareto"] = {
-            **pn.params_,
-            "loglik": pn.log_likelihood_,
-            "customers": round(pn.n_customers_),
-        }
+        try:
+            pn = ParetoNBDFitter().fit(summary.frequency, summary.recency, summary.T)
+        except InsufficientData as exc:
+            result["pareto"] = None
+            notes.append(f"{exc}; Pareto/NBD not fitted.")
+        else:
+            result["pareto"] = {
+                **pn.params_,
+                "loglik": pn.log_likelihood_,
+                "customers": round(pn.n_customers_),
+            }
     return result
 
 
-def read_summary_csv(path: Path, unit: Unit) -> Summary:
-    """A summary from a CSV with columns frequency, recency, T and optional monetary_value."""
+def fit_spend(summary: Summary) -> tuple[GammaGammaFitter | None, int, list[str]]:
+    """Gamma-Gamma on the repeat customers who spent something: (the model or None, the
+    customers it was fitted on, notes in plain sentences)."""
+    x, value = summary.frequency, summary.monetary_value
+    instead = "a purchase is valued at the customer's own average; no lifetime values"
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            fields = {(name or "").strip(): name for name in reader.fieldnames or []}
-            missing = [c for c in ("frequency", "recency", "T") if c not in fields]
-            if missing:
-                raise InvalidInput("summary", f"{path}: missing column(s) {', '.join(missing)}")
-            rows = list(reader)
-    except OSError as exc:
-        raise InvalidInput("summary", f"cannot read {path}: {exc.strerror}") from None
-
-    def column(name: str) -> FloatArray:
-        key = fields[name]
-        values = np.empty(len(rows))
-        for i, row in enumerate(rows):
-            try:
-                values[i] = float(row[key])
-            except (TypeError, ValueError):
-                raise InvalidInput(
-                    "summary", f"{path}:{i + 2}: column {name}: {row[key]!r} is not a number"
-                ) from None
-            if not math.isfinite(values[i]) or values[i] < 0:
-                raise InvalidInput(
-                    "summary", f"{path}:{i + 2}: column {name}: must be a number >= 0"
-                )
-        return values
-
-    frequency = column("frequency")
-    recency, big_t = column("recency"), column("T")
-    if (recency > big_t + 1e-9).any():
-        row = int(np.argmax(recency > big_t + 1e-9))
-        raise InvalidInput("summary", f"{path}:{row + 2}: recency is larger than T")
-    money = column("monetary_value") if "monetary_value" in fields else np.zeros(len(rows))
-    return Summary(
-        customer_ids=np.arange(len(rows)),
-        frequency=frequency.astype(np.int64),
-        recency=recency,
-        T=big_t,
-        monetary_value=money,
-        unit=unit,
-        calibration_end=np.datetime64("NaT", "D"),
-    )
+        spend = GammaGammaFitter().fit(x, value)
+    except InsufficientData as exc:
+        why = str(exc).removeprefix("Gamma-Gamma: ")
+        return None, 0, [f"Gamma-Gamma not fitted ({why}): {instead}."]
+    if spend.params_["q"] <= 1.0:
+        why = "q <= 1: the mean purchase value would be infinite"
+        return None, 0, [f"Gamma-Gamma not fitted ({why}): {instead}."]
+    notes = []
+    free = int(np.count_nonzero((x > 0) & (value <= 0)))
+    if free:
+        notes.append(
+            f"{free:,} repeat customer{'s' if free != 1 else ''} spent nothing on their repeat "
+            "purchases (free or fully discounted orders): left out of Gamma-Gamma and valued at "
+            "the shop's mean purchase value."
+        )
+    return spend, round(spend.n_customers_), notes
 
 
 @dataclass(frozen=True)

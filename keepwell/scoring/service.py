@@ -1,7 +1,8 @@
 """`keepwell score`: the order history and the desk's records → scores per customer.
 
 One run, in one transaction: the per-customer summary (one SQL statement) → the
-purchase model (BG/NBD or Pareto/NBD) and Gamma-Gamma, fitted or pinned → predictions
+purchase model (BG/NBD or Pareto/NBD, the other one when the chosen one cannot be
+fitted) and Gamma-Gamma, fitted or pinned (keepwell/scoring/fitted.py) → predictions
 → RFM, health and lifecycle stage → the day's rows of `scores`, replaced in bulk.
 What each figure means is in docs/scores.md.
 """
@@ -22,7 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from keepwell import db
-from keepwell.analytics import BetaGeoFitter, GammaGammaFitter, InsufficientData, ParetoNBDFitter
+from keepwell.analytics import BetaGeoFitter
 from keepwell.analytics.btyd import TransactionModel
 from keepwell.analytics.health import HealthWeights, health_score
 from keepwell.analytics.lifecycle import lifecycle_stage
@@ -33,6 +34,7 @@ from keepwell.customers.models import Customer
 from keepwell.errors import InvalidInput
 from keepwell.promises.models import Promise
 from keepwell.scoring.choice import MODELS, ModelName, choose
+from keepwell.scoring.fitted import Pinned, fit_models
 from keepwell.scoring.models import Score
 from keepwell.scoring.summary_sql import OrderSummary, fetch_rows, order_summary
 
@@ -46,41 +48,22 @@ FloatArray = NDArray[np.float64]
 Progress = Callable[[int, int], None]
 
 
-@dataclass(frozen=True)
-class Pinned:
-    """Parameters to use instead of fitting (e.g. from `keepwell model fit --json`)."""
-
-    transaction: dict[str, float]
-    gamma_gamma: dict[str, float] | None = None
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any], model: ModelName) -> Pinned:
-        key = "bgnbd" if model == "bgnbd" else "pareto"
-        if key not in data:
-            raise InvalidInput("params", f"no {key!r} parameters in the file")
-        names = BetaGeoFitter.param_names if model == "bgnbd" else ParetoNBDFitter.param_names
-        try:
-            transaction = {n: float(data[key][n]) for n in names}
-            gg = data.get("gamma_gamma")
-            spend = None if gg is None else {n: float(gg[n]) for n in ("p", "q", "v")}
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidInput("params", f"incomplete or unreadable parameters: {exc}") from None
-        return cls(transaction, spend)
-
-
 @dataclass
 class ScoreRun:
     """What one scoring run did."""
 
     day: dt.date
-    model: str
+    model: str  # the purchase model used (also stored with each score): bgnbd, pareto, none
     customers: int
     with_orders: int
     params: dict[str, float]
     gamma_gamma: dict[str, float] | None
     fitted: bool
-    note: str
-    model_reason: str = ""
+    note: str  # what went wrong or differently, in plain sentences ("" when nothing did)
+    chosen: str = ""  # the model the desk chose; differs from `model` after a fallback
+    model_reason: str = ""  # why it was chosen
+    gamma_gamma_customers: int = 0  # the repeat customers Gamma-Gamma was fitted on
+    notes: list[str] = field(default_factory=list)  # `note`, sentence by sentence
     stages: dict[str, int] = field(default_factory=dict)
     segments: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -111,7 +94,7 @@ def score(
             choice = choose(session, model)
         facts = _Facts.read(conn, day)
         computed = _compute(facts, choice.model, pinned, weights or HealthWeights())
-        _replace_rows(conn, day, choice.model, computed, progress)
+        _replace_rows(conn, day, computed.run.model, computed, progress)
     run = computed.run
     run.model_reason = choice.reason
     run.seconds = time.perf_counter() - started
@@ -318,29 +301,6 @@ class _Computed:
     explanation: list[str]
 
 
-def fit_models(
-    s: OrderSummary, model: ModelName, pinned: Pinned | None
-) -> tuple[TransactionModel, GammaGammaFitter | None]:
-    """The purchase model and the spend model: pinned parameters, else fitted."""
-    summary = s.summary
-    kind: type[TransactionModel] = BetaGeoFitter if model == "bgnbd" else ParetoNBDFitter
-    if pinned is not None:
-        purchases = kind.from_params(**pinned.transaction)
-    else:
-        purchases = kind().fit(summary.frequency, summary.recency, summary.T)
-    spend: GammaGammaFitter | None
-    if pinned is not None and pinned.gamma_gamma is not None:
-        spend = GammaGammaFitter.from_params(**pinned.gamma_gamma)
-    else:
-        try:
-            spend = GammaGammaFitter().fit(summary.frequency, summary.monetary_value)
-        except InsufficientData:
-            spend = None
-        if spend is not None and spend.params_["q"] <= 1.0:
-            spend = None  # no finite mean order value
-    return purchases, spend
-
-
 def _compute(
     facts: _Facts, model: ModelName, pinned: Pinned | None, weights: HealthWeights
 ) -> _Computed:
@@ -349,13 +309,10 @@ def _compute(
     at = facts.position
     x, rec, big_t = s.frequency.astype(np.float64), s.recency, s.T
     horizon = HORIZON_DAYS / UNIT_DAYS
-    note = ""
-    purchases: TransactionModel | None = None
-    spend: GammaGammaFitter | None = None
-    try:
-        purchases, spend = fit_models(facts.orders, model, pinned)
-    except InsufficientData as exc:
-        note = f"no purchase model: {exc}"
+    models = fit_models(s, model, pinned)
+    purchases, spend = models.purchases, models.spend
+    # each customer's explanation says why there is no prediction
+    note = "" if purchases is not None else models.notes[0]
 
     nan = np.full(n, np.nan)
     p_alive, expected, value, clv, risk = nan.copy(), nan.copy(), nan.copy(), nan.copy(), nan.copy()
@@ -421,13 +378,16 @@ def _compute(
     )
     run = ScoreRun(
         day=facts.day,
-        model=model,
+        model=models.model,
         customers=n,
         with_orders=int(at.shape[0]),
         params=purchases.params_ if purchases is not None else {},
         gamma_gamma=spend.params_ if spend is not None else None,
-        fitted=pinned is None,
-        note=note,
+        fitted=models.fitted,
+        note=" ".join(models.notes),
+        notes=models.notes,
+        chosen=models.chosen,
+        gamma_gamma_customers=models.gamma_gamma_customers,
         stages=dict(Counter(stage.tolist())),
         segments=dict(Counter(v for v in segment.tolist() if v)),
     )

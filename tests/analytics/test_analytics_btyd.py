@@ -23,7 +23,10 @@ from keepwell.analytics import (
     explain_customer,
 )
 from keepwell.analytics._special import log_hyp2f1_one
+from keepwell.analytics.summary import summary_from_transactions
 from keepwell.errors import KeepwellError
+from tests import free_orders
+from tests.analytics.conftest import CALIBRATION_END
 
 BGNBD_PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 PARETO_PUBLISHED = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
@@ -323,8 +326,8 @@ def test_invalid_inputs() -> None:
         BetaGeoFitter().fit([1, 2], [1, 2], [3, 3], weights=[1.0])
     with pytest.raises(ValueError, match="parameters"):
         BetaGeoFitter.from_params(r=1.0, alpha=1.0, a=1.0)
-    with pytest.raises(ValueError, match="positive"):
-        GammaGammaFitter().fit([1] * 20, [0.0] * 20)
+    with pytest.raises(InsufficientData, match="who spent something, got 0"):
+        GammaGammaFitter().fit([1] * 20, [0.0] * 20)  # every repeat purchase was free
 
 
 # --------------------------------------------------------------- value and explanation
@@ -374,3 +377,27 @@ def test_explain_customer() -> None:
         ParetoNBDFitter.from_params(**PARETO_PUBLISHED), 2, 60.0, 100.0, unit_days=1.0
     )
     assert in_days.startswith("buys about every 30 days; last bought 40 days ago; ")
+
+
+# --------------------------------------------------------------- zero-amount orders
+
+
+def test_gamma_gamma_with_zero_amount_orders_stays_near_the_published_fit() -> None:
+    """Free samples and 100 % discounts: customers whose repeat purchases were all free
+    are left out of the fit (it said "monetary_value must be positive" before) and get
+    the population mean, as one-time buyers do."""
+    ids, days, amounts = free_orders.with_free_orders()
+    s = summary_from_transactions(ids, days, amounts, CALIBRATION_END)
+    free = (s.frequency > 0) & (s.monetary_value == 0)
+    assert free.sum() >= free_orders.ONE_TIMERS
+    gg = GammaGammaFitter().fit(s.frequency, s.monetary_value)
+    assert gg.n_customers_ == 946  # the published fit's repeat customers, no more
+    for name, value in GG_PUBLISHED.items():
+        assert gg.params_[name] == pytest.approx(value, rel=0.02), name
+    p, q, v = (gg.params_[k] for k in ("p", "q", "v"))
+    value = gg.conditional_expected_average_profit(s.frequency, s.monetary_value)
+    np.testing.assert_allclose(value[free], p * v / (q - 1))
+    np.testing.assert_allclose(value[s.frequency == 0], p * v / (q - 1))
+    paid = (s.frequency > 0) & ~free
+    x, m = s.frequency[paid], s.monetary_value[paid]
+    np.testing.assert_allclose(value[paid], (p * v + p * x * m) / (p * x + q - 1))

@@ -125,7 +125,7 @@ def test_model_fit_from_a_summary_file(tmp_path: Path) -> None:
     assert round(json.loads(out)["bgnbd"]["alpha"], 3) == 4.414
     path.write_text("frequency,recency,T\n1,5,3\n")
     code, _, err = run("model", "fit", "--summary", str(path))
-    assert code == 1 and "recency is larger than T" in err
+    assert code == 1 and f"{path}:2: column recency: 5 is larger than T (3)" in err
     path.write_text("frequency,T\n1,3\n")
     code, _, err = run("model", "fit", "--summary", str(path))
     assert code == 1 and "missing column(s) recency" in err
