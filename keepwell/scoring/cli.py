@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from keepwell import clock
 from keepwell.clikit import (
@@ -225,6 +224,8 @@ def model_check(
     as_json: JsonOpt = False,
 ) -> None:
     """Predicted vs actual repeat purchases after a calibration period, BG/NBD and Pareto/NBD."""
+    from rich.table import Table
+
     from keepwell.analytics.charts import _check, grouped_bars
     from keepwell.scoring import choice
     from keepwell.scoring.fitting import holdout_check
