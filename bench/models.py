@@ -90,31 +90,47 @@ bg = BetaGeoFitter().fit(d["frequency"], d["recency"], d["T"])
 print(json.dumps({k: float(bg.params_[k]) for k in ("r", "alpha", "a", "b")}))
 """
 
-# Keepwell's run in parts, in one process (wall and CPU seconds of each)
+# Keepwell's run in parts: the same command, run by keepwell.cli.main in this process,
+# with the reading and the fitting marked (wall and CPU seconds of each part)
 KEEPWELL_PARTS = r"""
-import json, sys, time
-from pathlib import Path
+import json, os, sys, time
 parts = {}
-def mark(name, since):
-    now = (time.perf_counter(), time.process_time())
-    parts[name] = [now[0] - since[0], now[1] - since[1]]
-    return now
-t = (time.perf_counter(), time.process_time())
+def now():
+    times = os.times()
+    return time.perf_counter(), times.user + times.system
+last = [now()]
+def mark(name):
+    t = now()
+    parts[name] = [t[0] - last[0][0], t[1] - last[0][1]]
+    last[0] = t
 import numpy
-t = mark("numpy", t)
+mark("numpy")
 import keepwell.db  # loaded by the command line's shared helpers (keepwell/clikit.py)
-t = mark("database layer", t)
-import keepwell.cli, keepwell.scoring.cli  # what `keepwell model fit` loads to run
-t = mark("command line", t)
-from keepwell.scoring.fitting import fit
-from keepwell.scoring.summary_csv import read_summary_csv
+mark("database layer")
+from keepwell.cli import main
+import keepwell.scoring.cli
+mark("command line")
 import pyarrow.csv
-t = mark("models and reader", t)
-s = read_summary_csv(Path(sys.argv[1]), "week")
-t = mark("read", t)
-fit(s)
-t = mark("fit", t)
-print(json.dumps(parts))
+from keepwell.scoring import fitting, summary_csv
+mark("models and reader")
+read, fit = summary_csv.read_summary_csv, fitting.fit
+def timed_read(*args):
+    mark("dispatch")
+    result = read(*args)
+    mark("read")
+    return result
+def timed_fit(*args, **kwargs):
+    result = fit(*args, **kwargs)
+    mark("fit")
+    return result
+summary_csv.read_summary_csv, fitting.fit = timed_read, timed_fit
+sys.argv = ["keepwell", "model", "fit", "--summary", sys.argv[1], "--json"]
+try:
+    main()
+except SystemExit:
+    pass
+mark("output")
+print(json.dumps(parts), file=sys.stderr)
 """
 
 
@@ -203,13 +219,18 @@ def end_to_end(path: Path, runs: int) -> dict[str, object]:
     theirs: list[tuple[float, float]] = []
     ours_out = theirs_out = ""
     for _ in range(runs):
-        wall, cpu, ours_out = timed_rusage(ours_cmd)
+        wall, cpu, ours_out, _ = timed_rusage(ours_cmd)
         ours.append((wall, cpu))
-        wall, cpu, theirs_out = timed_rusage(theirs_cmd)
+        wall, cpu, theirs_out, _ = timed_rusage(theirs_cmd)
         theirs.append((wall, cpu))
-    parts = [json.loads(timed_rusage([sys.executable, "-c", KEEPWELL_PARTS, str(path)])[2])
-             for _ in range(runs)]  # fmt: skip
-    bare = statistics.median(timed_rusage([sys.executable, "-c", "pass"])[0] for _ in range(runs))
+    parts = []
+    for _ in range(runs):
+        wall, cpu, _, err = timed_rusage([sys.executable, "-c", KEEPWELL_PARTS, str(path)])
+        found = json.loads(err.strip().splitlines()[-1])
+        # the rest of the process: starting Python, and tearing it down at exit
+        found["python"] = [wall - sum(w for w, _ in found.values()),
+                           cpu - sum(c for _, c in found.values())]  # fmt: skip
+        parts.append(found)
     return {
         "keepwell": [statistics.median(w for w, _ in ours), statistics.median(c for _, c in ours)],
         "lifetimes": [
@@ -221,12 +242,11 @@ def end_to_end(path: Path, runs: int) -> dict[str, object]:
             name: [statistics.median(p[name][i] for p in parts) for i in (0, 1)]
             for name in parts[0]
         },
-        "python": bare,
     }
 
 
-def timed_rusage(cmd: list[str]) -> tuple[float, float, str]:
-    """(wall seconds, CPU seconds of the process, its stdout)."""
+def timed_rusage(cmd: list[str]) -> tuple[float, float, str, str]:
+    """(wall seconds, CPU seconds of the process, its stdout, its stderr)."""
     with tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors, cwd=ROOT)
@@ -235,10 +255,11 @@ def timed_rusage(cmd: list[str]) -> tuple[float, float, str]:
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
+        errors.seek(0)
+        err = errors.read().decode()
         if proc.returncode != 0:
-            errors.seek(0)
-            raise SystemExit(f"failed: {' '.join(cmd)}\n{errors.read().decode()}")
-    return wall, usage.ru_utime + usage.ru_stime, out.decode()
+            raise SystemExit(f"failed: {' '.join(cmd)}\n{err}")
+    return wall, usage.ru_utime + usage.ru_stime, out.decode(), err
 
 
 def end_to_end_text(e2e: dict[str, Any], customers: int, path: Path, runs: int) -> list[str]:
@@ -253,14 +274,19 @@ def end_to_end_text(e2e: dict[str, Any], customers: int, path: Path, runs: int) 
     where = "; ".join(
         f"{label} {parts[key][0]:.2f} s ({parts[key][1]:.2f} s CPU)"
         for key, label in (
-            ("numpy", "NumPy"),
-            ("database layer", "the database layer, which `--summary` does not use (keepwell.db, loaded by keepwell/clikit.py)"),
-            ("command line", "the rest of the command line (Typer, Rich, keepwell.cli)"),
+            ("python", "starting Python and stopping it"),
+            ("numpy", "loading NumPy"),
+            ("database layer", "the database layer, which `--summary` does not use "
+             "(keepwell.db and every table, loaded by keepwell/clikit.py)"),
+            ("command line", "the rest of the command line (Typer, Rich, every command's module)"),
             ("models and reader", "the models and the reader (SciPy, Arrow)"),
+            ("dispatch", "Typer finding and parsing the command (it builds all 113 commands "
+             "and a pydantic adapter per option)"),
             ("read", "reading the file"),
             ("fit", "fitting BG/NBD and Gamma-Gamma"),
+            ("output", "printing"),
         )
-    )
+    )  # fmt: skip
 
     def shown(p: dict[str, float]) -> str:
         return ", ".join(f"{k} = {p[k]:.6g}" for k in names)
@@ -274,7 +300,7 @@ def end_to_end_text(e2e: dict[str, Any], customers: int, path: Path, runs: int) 
         "Gamma-Gamma and prints the parameters. lifetimes: a new Python process that imports "
         "pandas and lifetimes, reads the file with `pandas.read_csv` and fits BetaGeoFitter "
         f"(BG/NBD only). The median of {runs} runs of each, interleaved; CPU is user + system "
-        "time of the process (Arrow reads on 2 threads).",
+        "time of the process.",
         "",
         "| command | wall (s) | CPU (s) | BG/NBD parameters |",
         "|---|---:|---:|---|",
@@ -286,7 +312,7 @@ def end_to_end_text(e2e: dict[str, Any], customers: int, path: Path, runs: int) 
         f"{'yes' if agree else 'NO'}.",
         "",
         f"Where Keepwell's time goes, timed part by part in one process (median of {runs}): "
-        f"Python itself {e2e['python']:.2f} s; {where}.",
+        f"{where}.",
     ]
 
 
@@ -315,6 +341,7 @@ def main() -> None:
     if not csv_path.exists():
         summary_csv(path, csv_path)
     started = time.perf_counter()
+    load = os.getloadavg()[0]
     ours = keepwell_run(path)
     theirs = lifetimes_run(path)
     e2e = end_to_end(csv_path, args.runs)
@@ -342,6 +369,9 @@ def main() -> None:
             "## Models: BG/NBD + Gamma-Gamma on 1,000,000 customers, beside lifetimes (bench/models.py)",
             "",
             stamp(),
+            f"The machine is shared: its load average was {load:.1f} on {os.cpu_count()} cores when "
+            "the run began, so seconds vary from run to run; the ratios, measured side by side, "
+            "vary less.",
             f"{args.customers:,} synthetic customers ({repeaters:,} repeat buyers) drawn from BG/NBD "
             "and Gamma-Gamma with the CDNOW parameters over a 39-week window, times in whole days "
             "(weeks = days / 7). Each library fits both models and predicts, for every customer, "

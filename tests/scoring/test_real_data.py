@@ -135,6 +135,7 @@ def test_bad_rows_of_a_summary_file_are_named(tmp_path: Path) -> None:
         "1.5,3,30,10\n"  # line 6
         "3,31,30,10\n"  # line 7
         "1,2,30,-4\n"  # line 8
+        "1e12,2,30,4\n"  # line 9
     )
     done = keepwell("model", "fit", "--summary", str(path))
     assert done.returncode == 1
@@ -144,5 +145,6 @@ def test_bad_rows_of_a_summary_file_are_named(tmp_path: Path) -> None:
         f"{path}:6: column frequency: 1.5: must be a whole number of repeat purchases",
         f"{path}:7: column recency: 31 is larger than T (30)",
         f"{path}:8: column monetary_value: '-4': must be a number >= 0",
-        "rejected: 5 bad rows; nothing was fitted",
+        f"{path}:9: column frequency: 1e+12: more repeat purchases than anyone makes",
+        "rejected: 6 bad rows; nothing was fitted",
     ]
