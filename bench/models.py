@@ -278,10 +278,9 @@ def end_to_end_text(e2e: dict[str, Any], customers: int, path: Path, runs: int) 
             ("numpy", "loading NumPy"),
             ("database layer", "the database layer, which `--summary` does not use "
              "(keepwell.db and every table, loaded by keepwell/clikit.py)"),
-            ("command line", "the rest of the command line (Typer, Rich, every command's module)"),
+            ("command line", "the rest of the command line (Typer, Rich, the scoring commands)"),
             ("models and reader", "the models and the reader (SciPy, Arrow)"),
-            ("dispatch", "Typer finding and parsing the command (it builds all 113 commands "
-             "and a pydantic adapter per option)"),
+            ("dispatch", "Typer finding the command and parsing its options (with pydantic)"),
             ("read", "reading the file"),
             ("fit", "fitting BG/NBD and Gamma-Gamma"),
             ("output", "printing"),
