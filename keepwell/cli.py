@@ -305,7 +305,7 @@ def _main(
     ] = False,
 ) -> None:
     """Keepwell: know each customer, keep every promise, follow up, measure who stays."""
-    from keepwell.accounts.audit import Actor, set_default_actor
+    from keepwell.actor import Actor, set_default_actor
 
     set_default_actor(Actor(None, "cli"))  # the audit trail: changes made at the command line
 

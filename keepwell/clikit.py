@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -21,11 +21,13 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
-from keepwell import config, db
+from keepwell import config
 from keepwell.errors import ImportRejected, KeepwellError
+
+if TYPE_CHECKING:  # the database layer loads when a command first opens the database
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import Session
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -44,11 +46,15 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 
 
 def engine_for(database: str | None) -> Engine:
+    from keepwell import db
+
     return db.make_engine(config.database_url(database))
 
 
 def ready_engine(database: str | None) -> Engine:
     """An engine on a database whose schema is current (else a clear error)."""
+    from keepwell import db
+
     engine = engine_for(database)
     db.require_current(engine)
     return engine
@@ -73,6 +79,8 @@ def session_for(database: str | None) -> Iterator[Session]:
     waits its turn behind a running `keepwell serve` instead of failing with "database
     is locked". Commands are short, so the brief exclusivity costs nothing.
     """
+    from keepwell import db
+
     with engine_in_use(database) as engine:
         writer = engine.execution_options(**{db.SQLITE_WRITE: True})
         with db.transaction(writer) as session:

@@ -15,9 +15,6 @@ happened and blanks what earlier entries said about them.
 
 from __future__ import annotations
 
-import contextvars
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,6 +27,11 @@ from sqlalchemy.orm.attributes import get_history
 
 from keepwell import clock
 from keepwell.accounts.models import AuditEntry
+from keepwell.actor import NOBODY as NOBODY
+from keepwell.actor import Actor as Actor
+from keepwell.actor import acting as acting
+from keepwell.actor import current
+from keepwell.actor import set_default_actor as set_default_actor
 from keepwell.errors import InvalidInput
 from keepwell.tables import table_of
 
@@ -78,38 +80,9 @@ ALWAYS_LEFT_OUT = frozenset({"version"})
 MAX_LIMIT = 500
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting: a member (None for the command line or a job) and by which way."""
-
-    member_id: int | None
-    via: str
-
-
-NOBODY = Actor(None, "")
-_actor: contextvars.ContextVar[Actor | None] = contextvars.ContextVar(
-    "keepwell_actor", default=None
-)
-
-
-@contextmanager
-def acting(actor: Actor) -> Iterator[Actor]:
-    """Record changes made inside the block as `actor`'s."""
-    token = _actor.set(actor)
-    try:
-        yield actor
-    finally:
-        _actor.reset(token)
-
-
-def set_default_actor(actor: Actor) -> None:
-    """Record changes as `actor`'s from now on in this context (the command line)."""
-    _actor.set(actor)
-
-
 def actor_of(session: Session) -> Actor:
     found = session.info.get("actor")
-    return found if isinstance(found, Actor) else (_actor.get() or NOBODY)
+    return found if isinstance(found, Actor) else (current.get() or NOBODY)
 
 
 # --- the hook -----------------------------------------------------------------------
