@@ -7,6 +7,7 @@ from __future__ import annotations
 import inspect
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import typer
@@ -95,3 +96,17 @@ def test_every_command_is_reachable_through_the_group() -> None:
         result = CliRunner().invoke(app, [entry.name, "--help"])
         assert result.exit_code == 0, (entry.name, result.output)
         assert entry.help.split()[0] in result.output
+
+
+def test_fitting_a_summary_file_loads_no_database_layer(tmp_path: Path) -> None:
+    # a summary file needs the models, not the database: no SQLAlchemy, no Alembic
+    summary = tmp_path / "summary.csv"
+    rows = ["frequency,recency,T"] + [
+        f"{i % 4},{(i % 4) * 3 + (i % 7) if i % 4 else 0},{30 + i % 9}" for i in range(400)
+    ]
+    summary.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    _out, last = probe("model", "fit", "--summary", str(summary), "--json")
+    assert last.startswith(("exit: None", "exit: 0")), last
+    heavy = last.split("heavy: ")[1].split(",")
+    assert "numpy" in heavy and "scipy" in heavy  # it did fit
+    assert "sqlalchemy" not in heavy and "alembic" not in heavy
