@@ -13,7 +13,7 @@ from keepwell.accounts.service import add_member
 from keepwell.cases import service as cases
 from keepwell.customers.service import create_customer
 from keepwell.orders.service import NewOrder, create_orders
-from keepwell.outreach.mail import deliver
+from keepwell.outreach.delivery import deliver
 from keepwell.outreach.models import Message
 from keepwell.outreach.service import add_resource, pass_on
 from keepwell.playbooks.engine import run
