@@ -98,6 +98,41 @@ def add_member(
     return _members(request, session, created=member, password=password)
 
 
+@pages.post("/admin/members/password")
+def change_password(
+    request: Request,
+    session: DbSession,
+    actor: AdminPage,
+    member: Small = "",
+    tokens_choice: Annotated[str, Form(alias="tokens", max_length=10)] = "",
+) -> Response:
+    """A new, generated password for a member, shown once. Their browser sessions end;
+    their API tokens are kept or revoked as the admin chose (no default: a choice).
+    (Before /admin/members/{member_id}, which would take "password" for an id.)"""
+
+    def change() -> tuple[TeamMember, str | None]:
+        if not member.strip():
+            raise InvalidInput("member", "choose the member")
+        if tokens_choice not in ("keep", "revoke"):
+            raise InvalidInput("tokens", "choose whether their API tokens are kept or revoked")
+        try:
+            found = service.find_member(session, member)
+        except NotFound as exc:
+            raise InvalidInput("member", str(exc)) from None
+        return found, service.set_password(session, found, revoke_tokens=tokens_choice == "revoke")
+
+    made, error = attempt(session, change)
+    if made is None:
+        return _members(request, session, error=error, password_form={"member": member})
+    changed, password = made
+    response = _members(
+        request, session, password_set=changed, password=password,
+        tokens_revoked=tokens_choice == "revoke",
+    )  # fmt: skip
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @pages.post("/admin/members/{member_id}")
 def change_member(
     member_id: Id,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, StrictBool, ValidationError
 
 from keepwell import db
 from keepwell.accounts import audit, auth, service, tokens
@@ -57,6 +58,19 @@ class MemberUpdate(Input):
     name: Short | None = None
     role: Role | None = None
     active: bool | None = None
+
+
+class PasswordChange(Input):
+    password: Annotated[str | None, text(1024)] = None  # None: one is generated
+    # required, true or false: whoever knew the old password may have made a token, but
+    # a script using one stops working when it is revoked
+    revoke_tokens: StrictBool
+
+
+class PasswordChanged(BaseModel):
+    member: MemberPublic
+    password: str | None = None  # the generated password, shown this once
+    tokens_revoked: bool
 
 
 class SignInInput(Input):
@@ -121,30 +135,44 @@ def health(request: Request) -> Health:
     return Health(status="ok", schema_revision=db.SCHEMA_REVISION)
 
 
+def from_another_site(request: Request) -> bool:
+    """Whether the browser says the request comes from another site: its `Origin` (or,
+    without one, its `Referer`) names another host than this desk's. `Origin: null` (a
+    sandboxed frame, a file, a redirect from elsewhere) counts as another site."""
+    host = request.headers.get("host", "")
+    origin = request.headers.get("origin")
+    if origin is not None:
+        return origin.split("://", 1)[-1] != host
+    referer = request.headers.get("referer")
+    return bool(referer) and urlsplit(referer).netloc != host
+
+
 async def sign_in_input(request: Request) -> SignInInput:
-    """The credentials, as JSON or as a form (a browser's sign-in page)."""
-    kind = request.headers.get("content-type", "")
+    """The credentials, as JSON (`Content-Type: application/json`) and from this site.
+
+    No form and no other type: a page on another site can post a form, or text that
+    looks like JSON, to any address without asking — that would sign its visitor in
+    as whoever the page chose (login CSRF). A JSON body from another site first needs
+    the browser's permission (CORS), which this desk never gives."""
+    if from_another_site(request):
+        raise Forbidden("a sign-in from another site", "origin")
+    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if kind != "application/json" and not kind.endswith("+json"):
+        raise HTTPException(415, "send the credentials as JSON (Content-Type: application/json)")
     try:
-        if kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            form = await request.form()
-            data: Any = {k: v for k, v in form.items() if k in ("email", "password")}
-        else:
-            data = json.loads(await request.body() or b"null")
+        data: Any = json.loads(await request.body() or b"null")
         return SignInInput.model_validate(data)
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from None
-    except (ValueError, UnicodeDecodeError, AssertionError):
+    except (ValueError, UnicodeDecodeError):
         raise RequestValidationError(
-            [{"loc": ("body",), "msg": "send JSON or a form with email and password"}]
+            [{"loc": ("body",), "msg": "send JSON with email and password"}]
         ) from None
 
 
 _SIGN_IN_BODY = {
     "required": True,
-    "content": {
-        media: {"schema": {"$ref": "#/components/schemas/SignInInput"}}
-        for media in ("application/json", "application/x-www-form-urlencoded")
-    },
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SignInInput"}}},
 }
 
 
@@ -154,6 +182,8 @@ _SIGN_IN_BODY = {
     responses={
         400: ERRORS[400],
         401: {"model": ErrorBody, "description": "Wrong e-mail or password"},
+        403: {"model": ErrorBody, "description": "A sign-in from another site (Origin, Referer)"},
+        415: {"model": ErrorBody, "description": "Not JSON"},
         422: ERRORS[422],
         429: {"model": ErrorBody, "description": "Too many failed sign-ins: wait Retry-After s"},
     },
@@ -162,24 +192,25 @@ _SIGN_IN_BODY = {
 def sign_in(
     request: Request,
     response: Response,
-    session: DbSession,
     credentials: Annotated[SignInInput, Depends(sign_in_input)],
 ) -> Any:
-    """Sign in with e-mail and password: sets the session cookie (HttpOnly, Secure,
-    SameSite=Lax) and the CSRF cookie; the CSRF token is also in the answer."""
+    """Sign in with e-mail and password (JSON, from this site or from no browser at all):
+    sets the session cookie (HttpOnly, Secure, SameSite=Lax) and the CSRF cookie; the
+    CSRF token is also in the answer. The password is checked outside any transaction."""
+    rt = runtime(request)
     ip = request.client.host if request.client else ""
-    result = auth.sign_in(session, credentials.email, credentials.password, ip)
-    if result.member is None:  # the failure is counted: answer without rolling back
+    result = auth.sign_in(rt.reader, rt.writer, credentials.email, credentials.password, ip)
+    if result.member is None:
         if result.throttled:
             raise TooManyAttempts(result.retry_after)
         headers = {"Retry-After": str(result.retry_after)} if result.retry_after else {}
         return body(401, "password", "wrong e-mail address or password", **headers)
-    row, secret, csrf = tokens.start_session(session, result.member)
-    set_session_cookies(request, response, secret, csrf)
+    assert result.expires_at is not None
+    set_session_cookies(request, response, result.secret, result.csrf)
     return SessionPublic(
         member=MemberPublic.model_validate(result.member),
-        csrf_token=csrf,
-        expires_at=row.expires_at,
+        csrf_token=result.csrf,
+        expires_at=result.expires_at,
     )
 
 
@@ -254,6 +285,24 @@ def change_member(
         session, service.find_member(session, member_id), **data.model_dump(exclude_unset=True)
     )
     return MemberPublic.model_validate(member)
+
+
+@members.post("/members/{member_id}/password", response_model=PasswordChanged)
+def change_password(
+    member_id: Id, data: PasswordChange, session: DbSession, _: AdminActor
+) -> PasswordChanged:
+    """Set a member's password (admins only; without `password` one is generated and
+    shown in the answer, once). Their browser sessions end; their API tokens are
+    revoked when `revoke_tokens` is true — a choice the request must make."""
+    member = service.find_member(session, member_id)
+    generated = service.set_password(
+        session, member, data.password, revoke_tokens=data.revoke_tokens
+    )
+    return PasswordChanged(
+        member=MemberPublic.model_validate(member),
+        password=generated,
+        tokens_revoked=data.revoke_tokens,
+    )
 
 
 # --- API tokens ----------------------------------------------------------------------

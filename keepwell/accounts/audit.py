@@ -55,6 +55,7 @@ AUDITED: dict[str, frozenset[str]] = {
     "owner_changes": frozenset(),
     "team_members": frozenset({"last_sign_in_at"}),
     "api_tokens": frozenset({"last_used_at"}),
+    "web_sessions": frozenset(),  # a sign-in starts one; signing out or a revocation ends it
     "playbooks": frozenset(),
     "outbox_messages": frozenset(
         {"attempts", "next_attempt_at", "last_error", "claimed_at", "claimed_by"}
@@ -75,7 +76,7 @@ AUDITED: dict[str, frozenset[str]] = {
     "referral_rewards": frozenset(),
 }
 # Never written to the trail; a change shows as "(changed)".
-SECRET_COLUMNS = frozenset({"password_hash", "token_hash"})
+SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "csrf_hash"})
 ALWAYS_LEFT_OUT = frozenset({"version"})
 MAX_LIMIT = 500
 

@@ -8,7 +8,17 @@ import sqlalchemy as sa
 import typer
 from rich.table import Table
 
-from keepwell.clikit import Database, JsonOpt, errors, out, print_json, session_for
+from keepwell import db
+from keepwell.clikit import (
+    Database,
+    JsonOpt,
+    engine_in_use,
+    err,
+    errors,
+    out,
+    print_json,
+    session_for,
+)
 
 member_app = typer.Typer(
     help="Team members: the people who look after customers.", no_args_is_help=True
@@ -95,18 +105,49 @@ def user_add(
 def user_password(
     email: Annotated[str, typer.Argument(help="The member's e-mail address.")],
     password_stdin: PasswordStdin = False,
+    revoke_tokens: Annotated[
+        bool | None,
+        typer.Option(
+            "--revoke-tokens/--keep-tokens",
+            help="Revoke the member's API tokens too, or keep them (else you are asked "
+            "when they have any).",
+            show_default=False,
+        ),
+    ] = None,
     database: Database = None,
 ) -> None:
-    """Set a member's password (a generated one, printed once, unless --password-stdin)."""
+    """Set a member's password (a generated one, printed once, unless --password-stdin).
+    Their browser sessions end; their API tokens too, if you say so."""
     from keepwell.accounts.service import find_member, set_password
+    from keepwell.accounts.tokens import list_tokens
 
     password = _read_password(password_stdin)
+    with errors(), engine_in_use(database) as engine, db.transaction(engine) as session:
+        live = len(list_tokens(session, find_member(session, email).id))  # asked outside
+    if revoke_tokens is None:  # the write: a question does not hold the database
+        revoke_tokens = live > 0 and _ask_revoke(email, live)
     with errors(), session_for(database) as session:
         member = find_member(session, email)
-        generated = set_password(session, member, password)
-        out.print(f"New password set for {member.email}; their browser sessions ended.")
+        generated = set_password(session, member, password, revoke_tokens=revoke_tokens)
+        address = member.email
+    kept = "their API tokens revoked" if revoke_tokens else "their API tokens kept"
+    out.print(f"New password set for {address}; their browser sessions ended, {kept}.",
+              highlight=False)  # fmt: skip
     if generated:
         out.print(f"Password: {generated}", highlight=False)
+
+
+def _ask_revoke(email: str, live: int) -> bool:
+    """Whether to revoke the member's `live` tokens: asked (y/n, no default)."""
+    question = (
+        f"{email} has {live} API token{'s' if live != 1 else ''}. Whoever knew the old "
+        "password may have made one. Revoke them too (scripts using them stop working)?"
+    )
+    try:
+        return bool(typer.confirm(question, default=None))
+    except typer.Abort:
+        err.print("error: no answer: give --revoke-tokens or --keep-tokens", highlight=False)
+        raise typer.Exit(1) from None
 
 
 # --- `keepwell token …` ----------------------------------------------------------------

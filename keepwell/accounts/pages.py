@@ -8,8 +8,8 @@ from fastapi import Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from keepwell.accounts import auth, tokens
-from keepwell.accounts.api import clear_session_cookies, set_session_cookies
-from keepwell.web.deps import SESSION_COOKIE, DbSession
+from keepwell.accounts.api import clear_session_cookies, from_another_site, set_session_cookies
+from keepwell.web.deps import SESSION_COOKIE, DbSession, runtime
 from keepwell.web.pages import SIGN_IN, AnyRoleActor, page_router, render, safe_next
 
 pages = page_router()
@@ -25,25 +25,25 @@ def sign_in_page(request: Request, next: Annotated[str, Query(max_length=2000)] 
 @pages.post(SIGN_IN)
 def sign_in(
     request: Request,
-    session: DbSession,
     email: Text = "",
     password: Text = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     """Check the password (throttled after failures, like POST /api/session), start a
-    browser session and go where the member was going."""
+    browser session and go where the member was going. Only from this site's own page
+    (Origin, else Referer): another site's form cannot sign a visitor in as someone."""
     target = safe_next(next)
     context = {"next": target, "email": email}
-    origin = request.headers.get("origin")
-    if origin not in (None, "null") and origin.split("://", 1)[-1] != request.headers.get("host"):
+    if from_another_site(request):
         return render(request, "sign_in.html", {**context, "error": "a sign-in from another site"},
                       status=403)  # fmt: skip
     if not email.strip() or not password:
         error = "Give your e-mail address and your password."
         return render(request, "sign_in.html", {**context, "error": error}, status=422)
+    rt = runtime(request)
     ip = request.client.host if request.client else ""
-    result = auth.sign_in(session, email, password, ip)
-    if result.member is None:  # the failure is counted: answer without rolling back
+    result = auth.sign_in(rt.reader, rt.writer, email, password, ip)
+    if result.member is None:
         if result.throttled:
             error = f"Too many failed sign-ins: try again in {result.retry_after} seconds."
             headers = {"Retry-After": str(result.retry_after)}
@@ -53,9 +53,8 @@ def sign_in(
         if result.retry_after:
             error += f" Wait {result.retry_after} seconds before the next try."
         return render(request, "sign_in.html", {**context, "error": error}, status=401)
-    _, secret, csrf = tokens.start_session(session, result.member)
     response = RedirectResponse(target, status_code=303)
-    set_session_cookies(request, response, secret, csrf)
+    set_session_cookies(request, response, result.secret, result.csrf)
     return response
 
 

@@ -71,6 +71,12 @@ def needs_rehash(stored: str) -> bool:
         return True
 
 
+def rehashed(stored: str, password: str) -> str | None:
+    """A new hash of the (just verified) password when the stored one was made with weaker
+    parameters than today's; else None. No length rule: the password was accepted once."""
+    return _hasher.hash(password) if needs_rehash(stored) else None
+
+
 def generate_password() -> str:
     """A random password of 20 URL-safe characters (120 bits)."""
     return secrets.token_urlsafe(15)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from keepwell.accounts import tokens
 from keepwell.accounts.models import ROLES, TeamMember
 from keepwell.errors import InvalidInput
 from keepwell.ingest.parsing import CellError, parse_email
@@ -64,17 +65,22 @@ def add_user(
     return member, generated
 
 
-def set_password(session: Session, member: TeamMember, password: str | None = None) -> str | None:
+def set_password(
+    session: Session, member: TeamMember, password: str | None = None, *, revoke_tokens: bool
+) -> str | None:
     """Give the member a new password (a generated one, returned, when None is given).
 
-    Their browser sessions end: whoever knew the old password is signed out."""
-    from keepwell.accounts.models import WebSession
+    Their browser sessions end: whoever knew the old password is signed out. Their API
+    tokens are revoked too when `revoke_tokens` — the caller must choose: whoever knew
+    the old password may have made one, but a script that runs on one stops working."""
     from keepwell.accounts.passwords import generate_password, hash_password
 
     generated = generate_password() if password is None else None
     member.password_hash = hash_password(password if password is not None else generated or "")
-    session.execute(sa.delete(WebSession).where(WebSession.member_id == member.id))
     session.flush()
+    tokens.end_member_sessions(session, member.id)
+    if revoke_tokens:
+        tokens.revoke_member_tokens(session, member.id)
     return generated
 
 
@@ -88,7 +94,10 @@ def update_member(
 ) -> TeamMember:
     """Change a member's name, role or whether they may sign in (and own new work).
 
-    The last active admin cannot stop being one: someone must be able to manage the team.
+    Deactivating ends the member's browser sessions and revokes their API tokens, for
+    good: reactivating them later brings neither back (they sign in again and make new
+    tokens). The last active admin cannot stop being one: someone must be able to manage
+    the team.
     """
     if name is not None:
         name = " ".join(name.split())
@@ -112,9 +121,13 @@ def update_member(
             raise InvalidInput("role", f"{member.email} is the last active admin")
     if role is not None:
         member.role = role
+    deactivating = active is False and member.active
     if active is not None:
         member.active = active
     session.flush()
+    if deactivating:
+        tokens.end_member_sessions(session, member.id)
+        tokens.revoke_member_tokens(session, member.id)
     return member
 
 
@@ -133,7 +146,7 @@ def demo_admin(session: Session) -> tuple[TeamMember, str]:
     if member is None:
         member, password = add_user(session, DEMO_ADMIN, name="Demo Admin", role="admin")
     else:
-        password = set_password(session, member)
+        password = set_password(session, member, revoke_tokens=False)
     assert password is not None
     return member, password
 

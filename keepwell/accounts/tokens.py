@@ -89,6 +89,14 @@ def revoke_token(session: Session, token: ApiToken) -> ApiToken:
     return token
 
 
+def revoke_member_tokens(session: Session, member_id: int) -> int:
+    """Revoke every live token of a member (each change audited): how many."""
+    live = list_tokens(session, member_id)
+    for token in live:
+        revoke_token(session, token)
+    return len(live)
+
+
 def token_for_secret(session: Session, secret: str) -> ApiToken | None:
     """The live token with this secret, or None (unknown or revoked)."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
@@ -143,6 +151,15 @@ def session_for_secret(session: Session, secret: str) -> WebSession | None:
 def end_session(session: Session, row: WebSession) -> None:
     session.delete(row)
     session.flush()
+
+
+def end_member_sessions(session: Session, member_id: int) -> int:
+    """End every browser session of a member (each one's end audited): how many."""
+    rows = list(session.scalars(sa.select(WebSession).where(WebSession.member_id == member_id)))
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    return len(rows)
 
 
 def csrf_matches(row: WebSession, csrf: str) -> bool:
