@@ -189,17 +189,20 @@ _SIGN_IN_BODY = {
     },
     openapi_extra={"requestBody": _SIGN_IN_BODY},
 )
-def sign_in(
+async def sign_in(
     request: Request,
     response: Response,
     credentials: Annotated[SignInInput, Depends(sign_in_input)],
 ) -> Any:
     """Sign in with e-mail and password (JSON, from this site or from no browser at all):
     sets the session cookie (HttpOnly, Secure, SameSite=Lax) and the CSRF cookie; the
-    CSRF token is also in the answer. The password is checked outside any transaction."""
+    CSRF token is also in the answer. The password is checked outside any transaction,
+    one sign-in at a time per core pair (they wait their turn without holding anything)."""
     rt = runtime(request)
     ip = request.client.host if request.client else ""
-    result = auth.sign_in(rt.reader, rt.writer, credentials.email, credentials.password, ip)
+    result = await auth.sign_in_in_turn(
+        rt.reader, rt.writer, credentials.email, credentials.password, ip
+    )
     if result.member is None:
         if result.throttled:
             raise TooManyAttempts(result.retry_after)

@@ -23,7 +23,7 @@ def sign_in_page(request: Request, next: Annotated[str, Query(max_length=2000)] 
 
 
 @pages.post(SIGN_IN)
-def sign_in(
+async def sign_in(
     request: Request,
     email: Text = "",
     password: Text = "",
@@ -42,7 +42,7 @@ def sign_in(
         return render(request, "sign_in.html", {**context, "error": error}, status=422)
     rt = runtime(request)
     ip = request.client.host if request.client else ""
-    result = auth.sign_in(rt.reader, rt.writer, email, password, ip)
+    result = await auth.sign_in_in_turn(rt.reader, rt.writer, email, password, ip)
     if result.member is None:
         if result.throttled:
             error = f"Too many failed sign-ins: try again in {result.retry_after} seconds."
