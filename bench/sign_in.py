@@ -22,7 +22,7 @@ e-mail, alternately, each from a new address. It reports the writers' p50/p99 in
 phase, the attempts and their answers, and the refusal times; any 5xx, refused
 connection or timeout is an error. It fails when there are errors or when the writers'
 p99 during an attack is more than twice their p99 alone. `--source DIR` serves another
-checkout's code (e.g. /work/main: the figures before the change), with this one's
+checkout's code (e.g. the main branch's worktree: the figures before the change), with this one's
 virtualenv. Only loopback is used; everything stops by itself.
 """
 
