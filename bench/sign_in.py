@@ -22,8 +22,9 @@ e-mail, alternately, each from a new address. It reports the writers' p50/p99 in
 phase, the attempts and their answers, and the refusal times; any 5xx, refused
 connection or timeout is an error. It fails when there are errors or when the writers'
 p99 during an attack is more than twice their p99 alone. `--source DIR` serves another
-checkout's code (e.g. the main branch's worktree: the figures before the change), with this one's
-virtualenv. Only loopback is used; everything stops by itself.
+checkout's code with this one's virtualenv, and `--label TEXT` says what it is (its
+figures go to a section of their own: the figures before a change). Only loopback is
+used; everything stops by itself.
 """
 
 from __future__ import annotations
@@ -134,7 +135,9 @@ def post(
     return (time.perf_counter() - began) * 1000, response.status
 
 
-def writer(port: int, token: str, seed: int, until: float, start: threading.Barrier, tally: Tally) -> None:
+def writer(
+    port: int, token: str, seed: int, until: float, start: threading.Barrier, tally: Tally
+) -> None:
     rng = random.Random(seed)
     conn = http.client.HTTPConnection(HOST, port, timeout=60)
     headers = {"Authorization": f"Bearer {token}"}
@@ -222,7 +225,9 @@ def refusal_times(port: int, rounds: int) -> dict[str, list[float]]:
             email = EMAIL if kind == "known" else f"nobody{n}@shop.example"
             headers = {"X-Forwarded-For": f"192.0.2.{n % 250 + 1}" if kind == "known"
                        else f"198.51.100.{n % 250 + 1}"}  # fmt: skip
-            ms, status = post(conn, "/api/session", {"email": email, "password": "wrong guess"}, headers)
+            ms, status = post(
+                conn, "/api/session", {"email": email, "password": "wrong guess"}, headers
+            )
             if status != 401:
                 raise SystemExit(f"a refusal answered {status}, not 401")
             found[kind].append(ms)
@@ -239,6 +244,9 @@ def main() -> None:
     parser.add_argument("--attackers", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=30, help="refusals timed, of each kind")
     parser.add_argument("--source", type=Path, default=ROOT, help="the checkout to serve")
+    parser.add_argument(
+        "--label", default="", help="what --source is (its figures go to their own section)"
+    )
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
@@ -252,7 +260,9 @@ def main() -> None:
         alone = phase(port, tokens, 0, "", args.seconds)
         print(f"with {args.attackers} wrong-password clients, one address …", flush=True)
         one = phase(port, tokens, args.attackers, "one", args.seconds)
-        print(f"with {args.attackers} wrong-password clients, a new address each time …", flush=True)
+        print(
+            f"with {args.attackers} wrong-password clients, a new address each time …", flush=True
+        )
         many = phase(port, tokens, args.attackers, "many", args.seconds)
         print("refusal times …", flush=True)
         times = refusal_times(port, args.rounds)
@@ -261,13 +271,14 @@ def main() -> None:
         proc.wait(timeout=30)
     results = {"alone": alone, "one address": one, "many addresses": many}
     print(json.dumps({**results, "refusals": {k: sorted(v) for k, v in times.items()}}, indent=1))
-    commit = subprocess.run(
+    commit = args.label or subprocess.run(
         ["git", "-C", str(source), "rev-parse", "--short", "HEAD"],
         capture_output=True, text=True, check=False,
     ).stdout.strip()  # fmt: skip
     known, unknown = statistics.median(times["known"]), statistics.median(times["unknown"])
     lines = [
-        "## Sign-in under attack: writers' latency, and refusal times (bench/sign_in.py)",
+        "## Sign-in under attack: writers' latency, and refusal times (bench/sign_in.py)"
+        + (f" — before: {args.label}" if args.label else ""),
         "",
         stamp(),
         f"Code at {commit or 'this checkout'}. One `keepwell serve` process on SQLite, 127.0.0.1; "
@@ -300,7 +311,7 @@ def main() -> None:
     body = "\n".join(lines)
     print(body)
     if not args.no_write:
-        write_section("sign-in", body)
+        write_section("sign-in-before" if args.label else "sign-in", body)
     errors = [e for r in results.values() for e in r["write_errors"] + r["sign_in_errors"]]
     if errors:
         raise SystemExit(f"{len(errors)} errors, e.g. {errors[:5]}")
