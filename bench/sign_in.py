@@ -125,14 +125,16 @@ class Tally:
 
 def post(
     conn: http.client.HTTPConnection, path: str, body: dict, headers: dict[str, str]
-) -> tuple[float, int]:
+) -> tuple[float, int, int]:
+    """(milliseconds, status, Retry-After or 0)."""
     began = time.perf_counter()
     conn.request(
         "POST", path, body=json.dumps(body), headers={"Content-Type": "application/json", **headers}
     )
     response = conn.getresponse()
     response.read()
-    return (time.perf_counter() - began) * 1000, response.status
+    wait = response.getheader("Retry-After") or "0"
+    return (time.perf_counter() - began) * 1000, response.status, int(wait)
 
 
 def writer(
@@ -148,7 +150,7 @@ def writer(
         body = {"customer_id": 1 + rng.randrange(CUSTOMERS), "channel": "call",
                 "summary": f"bench {seed}:{n}"}  # fmt: skip
         try:
-            ms, status = post(conn, "/api/interactions", body, headers)
+            ms, status, _ = post(conn, "/api/interactions", body, headers)
         except (OSError, http.client.HTTPException) as exc:
             tally.add(None, None, f"writer: {exc!r}")
             conn.close()
@@ -174,20 +176,23 @@ def attacker(
             body = {"email": f"probe{seed}.{n}@elsewhere.example", "password": "guess"}
             headers = {"X-Forwarded-For": f"10.{seed}.{n // 250 % 250}.{n % 250 + 1}"}
         try:
-            ms, status = post(conn, "/api/session", body, headers)
+            ms, status, wait = post(conn, "/api/session", body, headers)
         except (OSError, http.client.HTTPException) as exc:
             tally.add(None, None, f"sign-in: {exc!r}")
             conn.close()
             conn = http.client.HTTPConnection(HOST, port, timeout=60)
             continue
         tally.add(ms, status)
-        if status == 429:  # as a patient client would: not a tight loop of refusals
-            time.sleep(0.05)
+        if status == 429:  # asking during the wait tells a guesser nothing: it waits
+            time.sleep(max(0.0, min(wait, until - time.monotonic())))
     conn.close()
 
 
-def phase(port: int, tokens: list[str], attackers: int, kind: str, seconds: float) -> dict:
-    writes, signs = Tally(), Tally()
+def phase(
+    port: int, tokens: list[str], attackers: int, kind: str, seconds: float, pooled: dict
+) -> None:
+    """One phase: the writers (and the attackers) for `seconds`; adds to `pooled`."""
+    writes, signs = pooled.setdefault("writes", Tally()), pooled.setdefault("signs", Tally())
     start = threading.Barrier(len(tokens) + attackers)
     until = time.monotonic() + seconds
     threads = [
@@ -201,6 +206,10 @@ def phase(port: int, tokens: list[str], attackers: int, kind: str, seconds: floa
         t.start()
     for t in threads:
         t.join()
+
+
+def summary(pooled: dict) -> dict:
+    writes, signs = pooled["writes"], pooled["signs"]
     lat = sorted(writes.latencies)
     return {
         "writes": len(lat),
@@ -225,7 +234,7 @@ def refusal_times(port: int, rounds: int) -> dict[str, list[float]]:
             email = EMAIL if kind == "known" else f"nobody{n}@shop.example"
             headers = {"X-Forwarded-For": f"192.0.2.{n % 250 + 1}" if kind == "known"
                        else f"198.51.100.{n % 250 + 1}"}  # fmt: skip
-            ms, status = post(
+            ms, status, _ = post(
                 conn, "/api/session", {"email": email, "password": "wrong guess"}, headers
             )
             if status != 401:
@@ -239,7 +248,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--seconds", type=float, default=20, help="per phase and round")
+    parser.add_argument("--repeat", type=int, default=2, help="rounds of the three phases")
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--attackers", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=30, help="refusals timed, of each kind")
@@ -255,20 +265,20 @@ def main() -> None:
     port = free_port()
     source = args.source.resolve()
     proc = serve(path, port, source, WORK / "sign_in_serve.log")
+    phases = {"alone": (0, ""), "one address": (args.attackers, "one"),
+              "many addresses": (args.attackers, "many")}  # fmt: skip
+    pooled: dict[str, dict] = {name: {} for name in phases}
     try:
-        print(f"writers alone, {args.seconds:g} s …", flush=True)
-        alone = phase(port, tokens, 0, "", args.seconds)
-        print(f"with {args.attackers} wrong-password clients, one address …", flush=True)
-        one = phase(port, tokens, args.attackers, "one", args.seconds)
-        print(
-            f"with {args.attackers} wrong-password clients, a new address each time …", flush=True
-        )
-        many = phase(port, tokens, args.attackers, "many", args.seconds)
+        for round_ in range(args.repeat):  # alternated, so that a slow minute hits all
+            for name, (attackers, kind) in phases.items():
+                print(f"round {round_ + 1}: writers, {name} …", flush=True)
+                phase(port, tokens, attackers, kind, args.seconds, pooled[name])
         print("refusal times …", flush=True)
         times = refusal_times(port, args.rounds)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    alone, one, many = (summary(pooled[name]) for name in phases)
     results = {"alone": alone, "one address": one, "many addresses": many}
     print(json.dumps({**results, "refusals": {k: sorted(v) for k, v in times.items()}}, indent=1))
     commit = args.label or subprocess.run(
@@ -282,10 +292,12 @@ def main() -> None:
         "",
         stamp(),
         f"Code at {commit or 'this checkout'}. One `keepwell serve` process on SQLite, 127.0.0.1; "
-        f"{args.writers} clients log interactions (POST /api/interactions, keep-alive) for "
-        f"{args.seconds:g} s alone, then for {args.seconds:g} s each beside {args.attackers} "
-        "clients sending wrong passwords: for one member's e-mail from one address, then for a new "
-        "unknown e-mail from a new address each time (every attempt a password check). "
+        f"{args.writers} clients log interactions (POST /api/interactions, keep-alive): alone, "
+        f"beside {args.attackers} clients sending wrong passwords for one member's e-mail from one "
+        "address (they wait out Retry-After: asking during the wait tells a guesser nothing), and "
+        f"beside {args.attackers} clients sending wrong passwords for a new unknown e-mail from a "
+        "new address each time (every attempt a password check); "
+        f"{args.seconds:g} s each, {args.repeat} rounds alternated, figures pooled. "
         "All clients are threads on the same 2 cores as the server.",
         "",
         "| writers … | writes | p50 | p99 | max | write errors | sign-in attempts | their answers | sign-in errors |",
