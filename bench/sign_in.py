@@ -184,7 +184,9 @@ def attacker(
             continue
         tally.add(ms, status)
         if status == 429:  # asking during the wait tells a guesser nothing: it waits
+            conn.close()  # (longer than the server keeps an idle connection open)
             time.sleep(max(0.0, min(wait, until - time.monotonic())))
+            conn = http.client.HTTPConnection(HOST, port, timeout=60)
     conn.close()
 
 

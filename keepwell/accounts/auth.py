@@ -21,19 +21,22 @@ else's write waits for it):
    check ignored — a burst gets no more answers than the same attempts one by one.
 
 The routes run these steps with `sign_in_in_turn`: at most CHECKS_AT_ONCE sign-ins at a
-time in a process, each on a thread of their own small pool. An Argon2 check keeps a
-core (and 64 MiB) busy; many at once would crowd out every other request, and wait for
-the app's shared threads besides. A sign-in waiting for its turn holds no thread, no
-connection and no lock: the rest of the desk goes on.
+time in a process, each on a thread of their own small pool, at a lower CPU priority.
+An Argon2 check keeps the cores (and 64 MiB) busy; many at once would crowd out every
+other request, and wait for the app's shared threads besides. A sign-in waiting for its
+turn holds no thread, no connection and no lock: the rest of the desk goes on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import hashlib
 import math
 import os
+import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -53,7 +56,22 @@ FORGET_AFTER = timedelta(hours=24)
 VIA = "sign-in"  # how the audit trail names what a sign-in writes (the browser session)
 # Sign-ins at once, per process: half the cores (at least one) check passwords.
 CHECKS_AT_ONCE = max(1, (os.cpu_count() or 2) // 2)
-_turns = ThreadPoolExecutor(max_workers=CHECKS_AT_ONCE, thread_name_prefix="keepwell-sign-in")
+# How much lower the sign-in threads' CPU priority is (nice): when the cores are busy,
+# the desk's other requests go first and password checks take what is left.
+NICER = 10
+
+
+def _yield_the_cpu() -> None:
+    """Lower this thread's CPU priority — on Linux only, where it is per thread (the
+    threads Argon2 starts for its lanes inherit it); elsewhere it would be the process's."""
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICER)
+
+
+_turns = ThreadPoolExecutor(
+    max_workers=CHECKS_AT_ONCE, thread_name_prefix="keepwell-sign-in", initializer=_yield_the_cpu
+)
 
 
 @dataclass(frozen=True)
