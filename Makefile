@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | $(PYTHON) -c "import ha
 # Tests run in parallel on both cores; set PYTEST_WORKERS=0 to run them in one process.
 PYTEST_WORKERS ?= auto
 
-.PHONY: install demo test lint typecheck unit screenshots bench-import bench-agenda bench-api bench-models bench-score bench-load bench-playbooks bench-startup clean
+.PHONY: install demo test lint typecheck unit screenshots bench-import bench-agenda bench-api bench-models bench-score bench-load bench-playbooks bench-startup bench-sign-in clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,9 @@ STARTUP_BEFORE ?= 0c734b5
 
 bench-startup: $(STAMP)
 	$(BIN)/python bench/startup.py --before $(STARTUP_BEFORE)
+
+bench-sign-in: $(STAMP)
+	$(BIN)/python bench/sign_in.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
