@@ -8,7 +8,6 @@ import sqlalchemy as sa
 import typer
 from rich.table import Table
 
-from keepwell import db
 from keepwell.clikit import (
     Database,
     JsonOpt,
@@ -118,6 +117,7 @@ def user_password(
 ) -> None:
     """Set a member's password (a generated one, printed once, unless --password-stdin).
     Their browser sessions end; their API tokens too, if you say so."""
+    from keepwell import db
     from keepwell.accounts.service import find_member, set_password
     from keepwell.accounts.tokens import list_tokens
 
