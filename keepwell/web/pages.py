@@ -21,6 +21,7 @@ from time import monotonic
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote, urlsplit
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -30,10 +31,12 @@ from sqlalchemy.orm import Session
 
 from keepwell import clock
 from keepwell.errors import Conflict, InvalidInput, KeepwellError, NotFound
+from keepwell.web import limits
 from keepwell.web.deps import (
     CSRF_COOKIE,
     CSRF_FIELD,
     CSRF_HEADER,
+    REFUSED_INPUT,
     SAFE_METHODS,
     Actor,
     DbSession,
@@ -257,8 +260,18 @@ class PageRoute(RetryingRoute):
         handler = super().get_route_handler()
 
         async def run(request: Request) -> Response:
+            request.state.refused_input = await limits.form_refusal(request)
             try:
                 return await handler(request)
+            except sa.exc.DataError as exc:  # e.g. text PostgreSQL cannot compare or store
+                log.warning("value refused by the database: %s", exc.orig)
+                refused = request.state.refused_input
+                reason = (
+                    f"{refused.field}: {refused.reason}"
+                    if refused is not None
+                    else "a value is out of the range the database stores"
+                )
+                return error_page(request, 422, "That did not work", reason)
             except (SignInRequired, NotAuthenticated) as exc:
                 target = sign_in_url(getattr(exc, "next_path", "/"))
                 if is_htmx(request):  # htmx follows this header with a full page load
@@ -310,7 +323,14 @@ def done(request: Request, next_path: str | None = None, fallback: str = "/") ->
 
 def attempt(session: Session, action: Callable[[], T]) -> tuple[T | None, InvalidInput | None]:
     """Run a service call in a savepoint: (its result, None), or (None, the refusal)
-    with nothing of it written — so a form can show the error beside the field."""
+    with nothing of it written — so a form can show the error beside the field.
+
+    A form that sent a field no form accepts (a NUL character in it: see
+    limits.form_refusal) is refused here, before the call, as the API's schemas refuse it.
+    """
+    refused = session.info.get(REFUSED_INPUT)
+    if isinstance(refused, InvalidInput):
+        return None, refused
     try:
         with session.begin_nested():
             return action(), None
