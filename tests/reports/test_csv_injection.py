@@ -27,7 +27,7 @@ HOSTILE = [
     "-2+3",
     "@SUM(1+1)*cmd|' /C calc'!A0",
     "=cmd|' /C notepad'!'A1'",
-    "\uff1dHYPERLINK(\"http://evil.example\")",
+    '\uff1dHYPERLINK("http://evil.example")',
 ]
 
 

@@ -101,7 +101,10 @@ def test_a_nul_in_a_form_shows_the_form_again_and_stores_nothing(desk: Desk) -> 
         "/admin/members", data=desk.form(email="bea@shop.example", name="Bea\x00", role="member")
     )
     assert answer.status_code == 422 and is_page(answer)
-    assert f"name: {NUL}" in answer.text and '<form method="post" action="/admin/members">' in answer.text
+    assert (
+        f"name: {NUL}" in answer.text
+        and '<form method="post" action="/admin/members">' in answer.text
+    )
     assert desk.count(TeamMember) == before
     assert desk.count(Setting) == 0
 
@@ -111,7 +114,9 @@ def test_a_nul_in_a_query_string_is_refused_before_anything_streams(desk: Desk) 
         answer = desk.client.get(path)
         assert answer.status_code == 422 and is_page(answer), (path, answer.text[:200])
         assert NUL in answer.text
-    answer = desk.client.get("/api/customers?q=%00", headers={"Authorization": f"Bearer {desk.token}"})
+    answer = desk.client.get(
+        "/api/customers?q=%00", headers={"Authorization": f"Bearer {desk.token}"}
+    )
     assert answer.status_code == 422
     assert answer.json() == {"detail": [{"field": "q", "reason": NUL}]}
     # and the API refuses NUL inside a JSON value, not only in its top-level text
@@ -173,9 +178,9 @@ def test_deep_json_bodies_are_refused_by_the_api(desk: Desk, levels: int) -> Non
     deep = "[" * levels + "]" * levels
     auth = {"Authorization": f"Bearer {desk.token}", "Content-Type": "application/json"}
     for method, path, body in (
-        ("PATCH", "/api/playbooks/1", '{"trigger_params": {"a": %s}}' % deep),
-        ("POST", "/api/customers", '{"name": "x", "tags": %s}' % deep),
-        ("POST", "/api/session", '{"email": %s, "password": "x"}' % deep),
+        ("PATCH", "/api/playbooks/1", '{"trigger_params": {"a": ' + deep + "}}"),
+        ("POST", "/api/customers", '{"name": "x", "tags": ' + deep + "}"),
+        ("POST", "/api/session", '{"email": ' + deep + ', "password": "x"}'),
     ):
         answer = desk.client.request(method, path, content=body, headers=auth)
         assert answer.status_code == 422, (path, answer.text)
