@@ -30,6 +30,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from keepwell import clock, db
 from keepwell.accounts import audit, tokens
+from keepwell.accounts.models import WRITERS as WRITER_ROLES
 from keepwell.accounts.models import TeamMember
 from keepwell.errors import Conflict, InvalidInput, NotFound
 from keepwell.web import limits
@@ -46,7 +47,7 @@ CSRF_FIELD = "csrf_token"
 # for pages.attempt to show beside the form (limits.form_refusal)
 REFUSED_INPUT = "keepwell.refused_input"
 RETRIES = 5
-WRITERS = frozenset({"admin", "member"})
+WRITERS = frozenset(WRITER_ROLES)
 REQUEST_TIMEOUT_MS = 30_000
 
 
