@@ -201,6 +201,7 @@ def test_the_depth_of_json_text_is_found_without_parsing_it() -> None:
     assert jsontext.nested_too_deep(b'{"a":' * 40 + b"1" + b"}" * 40)
     # brackets inside text are text, escaped quotes and all
     assert not jsontext.nested_too_deep('["' + "[" * 100 + '\\"' + "{" * 100 + '"]')
+    assert jsontext.nested_too_deep('["a\\\\", ' + "[" * 40 + "]" * 40 + "]")  # a\ ends it
     assert not jsontext.nested_too_deep("[" + "[],[]," * 5000 + "[]]")  # wide, not deep
     assert jsontext.problem([[["x"]]], limit=2) == "nested deeper than 2 levels of lists and maps"
     assert jsontext.problem({"k\x00": 1}) == NUL
