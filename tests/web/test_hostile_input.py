@@ -23,7 +23,7 @@ from keepwell.cli import app as cli
 from keepwell.customers.models import Customer
 from keepwell.customers.service import create_customer
 from keepwell.errors import InvalidInput
-from keepwell.feedback import service as feedback
+from keepwell.feedback import surveys
 from keepwell.feedback.models import Feedback
 from keepwell.settings.models import Setting
 from keepwell.touches.models import Touch
@@ -145,7 +145,7 @@ def test_a_nul_in_a_survey_answer_shows_the_survey_again(desk: Desk) -> None:
     with db.transaction(desk.engine) as session:
         customer = session.get(Customer, desk.customer_id)
         assert customer is not None
-        _, url = feedback.invite(session, customer, "nps")
+        _, url = surveys.invite(session, customer, "nps")
     path = urlsplit(url).path
     with TestClient(create_app(desk.engine), base_url="https://testserver") as stranger:
         answer = stranger.post(path, data={"score": "9", "verbatim": "Lovely\x00"})
