@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Form, Query, Request, Response
 
+from keepwell import jsontext
 from keepwell.accounts import audit, service, tokens
 from keepwell.accounts.models import ROLES, TeamMember
 from keepwell.errors import InvalidInput, NotFound
@@ -286,10 +287,7 @@ def put_setting(
     """Store a JSON value under a key (settings.put checks both, and audits it)."""
 
     def store() -> Any:
-        try:
-            parsed = json.loads(value)
-        except ValueError as exc:
-            raise InvalidInput("value", f"not JSON ({exc.args[0][:80]}): quote text") from None
+        parsed = jsontext.parse("value", value, hint="quote text")
         return settings.put(session, key.strip(), parsed)
 
     _, error = attempt(session, store)

@@ -14,6 +14,7 @@ from keepwell.tables import Base, UTCDateTime, one_of
 
 Role = Literal["admin", "member", "viewer"]
 ROLES: tuple[Role, ...] = get_args(Role)
+WRITERS: tuple[Role, ...] = ("admin", "member")  # the roles that change things; a viewer reads
 AuditAction = Literal["insert", "update", "delete"]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 

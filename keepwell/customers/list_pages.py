@@ -6,8 +6,6 @@ same query parameters; the page shows one page of it, the export streams all of 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -16,7 +14,7 @@ from urllib.parse import urlencode
 from fastapi import Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from keepwell import clock
+from keepwell import clock, csvout
 from keepwell.accounts.service import list_members
 from keepwell.customers import service
 from keepwell.errors import MAX_OFFSET, InvalidInput
@@ -163,17 +161,8 @@ def customer_export(
     reader = runtime(request).reader
 
     def lines() -> Iterator[str]:
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(service.EXPORT_COLUMNS)
         with reader() as own, own.begin():
-            for n, row in enumerate(service.export_rows(own, filters), 1):
-                writer.writerow(_cell(v) for v in row)
-                if n % 500 == 0:
-                    yield out.getvalue()
-                    out.seek(0)
-                    out.truncate()
-        yield out.getvalue()
+            yield from csvout.chunks(service.EXPORT_COLUMNS, service.export_rows(own, filters))
 
     name = f"customers-{clock.today().isoformat()}.csv"
     return StreamingResponse(
@@ -184,15 +173,3 @@ def customer_export(
             "Cache-Control": "no-store",
         },
     )
-
-
-def _cell(value: Any) -> Any:
-    """A CSV cell: times in ISO 8601; text that a spreadsheet would run as a formula is
-    quoted with a leading apostrophe (CSV injection)."""
-    if value is None:
-        return ""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value

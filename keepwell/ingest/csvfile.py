@@ -76,25 +76,41 @@ def sniff_delimiter(sample: str) -> str:
 
 
 def encoding_error(path: Path, encoding: str) -> RowError:
-    """Where the first byte that is not `encoding` text sits, as a row error."""
+    """Where the first byte that is not `encoding` text sits — the byte, its line and its
+    column (in characters, from 1) — as a row error."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    line, bad = 1, "??"
+    line, column, bad = 1, 1, "??"
     with path.open("rb") as raw:
         for chunk in iter(lambda: raw.read(65536), b""):
+            state = decoder.getstate()
             try:
                 text = decoder.decode(chunk)
             except UnicodeDecodeError as exc:
-                line += decoder.decode(chunk[: exc.start]).count("\n") if exc.start else 0
-                bad = chunk[exc.start : exc.start + 1].hex().upper()
+                # exc.start counts in what the decoder looked at (exc.object): the bytes
+                # of a character cut at the last chunk's end, then this chunk — or, for
+                # utf-8-sig, the file after its BOM — not in the chunk itself
+                seen: bytes = exc.object
+                bad = seen[exc.start : exc.start + 1].hex().upper()
+                before = codecs.getincrementaldecoder(encoding)(errors="strict")
+                before.setstate((b"", state[1]))
+                line, column = _advance(line, column, before.decode(seen[: exc.start]))
                 break
-            line += text.count("\n")
+            line, column = _advance(line, column, text)
     return RowError(
         str(path),
         line,
         "",
-        f"not valid {encoding} text (byte 0x{bad}); save the file as UTF-8, "
-        "or name its encoding with --encoding (e.g. --encoding cp1252)",
+        f"not valid {encoding} text (byte 0x{bad} at column {column} of the line); save "
+        "the file as UTF-8, or name its encoding with --encoding (e.g. --encoding cp1252)",
     )
+
+
+def _advance(line: int, column: int, text: str) -> tuple[int, int]:
+    """The line and column just after `text`, read from `line` and `column`."""
+    breaks = text.count("\n")
+    if not breaks:
+        return line, column + len(text)
+    return line + breaks, len(text) - text.rindex("\n")
 
 
 @dataclass(frozen=True)
@@ -210,9 +226,10 @@ def open_csv(
         try:
             sample = head.decode(enc, errors="strict")
         except UnicodeDecodeError as exc:
-            if len(head) < SAMPLE_BYTES or exc.start < len(head) - 4:
+            cut = len(head) - len(exc.object) + exc.start  # exc.object: after a BOM
+            if len(head) < SAMPLE_BYTES or cut < len(head) - 4:
                 raise ImportRejected([encoding_error(path, enc)]) from exc
-            sample = head[: exc.start].decode(enc)  # a character cut at the sample's end
+            sample = head[:cut].decode(enc)  # a character cut at the sample's end
         except LookupError as exc:
             raise ImportRejected([RowError(name, 0, "", f"unknown encoding {enc!r}")]) from exc
         sample = sample.lstrip("\ufeff")
@@ -300,6 +317,26 @@ def map_header(
                 columns[spec.name] = normalized.index(alias)
                 taken.add(columns[spec.name])
                 break
+    for field_name, index in columns.items():  # a field read from a name given twice
+        twin = next(
+            (i for i, n in enumerate(normalized) if n == normalized[index] and i != index), None
+        )
+        if twin is not None:
+            first, second = sorted((index, twin))
+            names = (
+                f"{header[first]!r} twice"
+                if header[first] == header[second]
+                else f"{header[first]!r} and {header[second]!r}"
+            )
+            errors.append(
+                RowError(
+                    name,
+                    1,
+                    "",
+                    f"the header has {names} (columns {first + 1} and {second + 1}): "
+                    f"which one is {field_name}? Rename or remove one",
+                )
+            )
     for spec in fields:
         if spec.required and spec.name not in columns:
             errors.append(

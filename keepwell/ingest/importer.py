@@ -8,7 +8,6 @@ back: the database is left as it was.
 
 from __future__ import annotations
 
-import csv
 import heapq
 import os
 import threading
@@ -22,7 +21,7 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from keepwell import clock
+from keepwell import clock, csvout
 from keepwell.customers.search import indexed_in_bulk
 from keepwell.db import table_of
 from keepwell.errors import ImportRejected, RowError
@@ -75,12 +74,13 @@ class RejectsFile:
     def __init__(self, path: Path, header: list[str]) -> None:
         self.path = path
         self._handle = path.open("w", newline="", encoding="utf-8")
-        self._writer = csv.writer(self._handle)
-        self._writer.writerow([*header, "line", "reason"])
+        # the rows as they were in the user's own file (see keepwell/csvout.py)
+        self._writer = csvout.CsvWriter(self._handle, verbatim=True)
+        self._writer.row([*header, "line", "reason"])
 
     def write(self, row: list[str], error: RowError) -> None:
         reason = f"column {error.column}: {error.reason}" if error.column else error.reason
-        self._writer.writerow([*row, error.line, reason])
+        self._writer.row([*row, error.line, reason])
 
     def close(self) -> None:
         self._handle.close()

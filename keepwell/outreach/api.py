@@ -26,6 +26,7 @@ from keepwell.web.deps import (
     router,
     runtime,
 )
+from keepwell.web.headers import PLAIN_PAGE_POLICY
 from keepwell.web.schemas import Day, Id, Input, Output, text
 
 outreach = router("outreach")
@@ -215,7 +216,14 @@ _PAGE = (
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(_PAGE.format(title=html.escape(title), body=body), status_code=status)
+    return HTMLResponse(
+        _PAGE.format(title=html.escape(title), body=body),
+        status_code=status,
+        headers={
+            "Content-Security-Policy": PLAIN_PAGE_POLICY,  # its one inline style, no script
+            "Referrer-Policy": "no-referrer",  # the token in the address stays here
+        },
+    )
 
 
 @links.get("/u/{token}", response_class=HTMLResponse)

@@ -10,6 +10,7 @@ lines that need no library.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import UTC, date, datetime, timedelta
 
@@ -69,14 +70,19 @@ def member_for_token(session: Session, token: str) -> TeamMember:
     return member
 
 
+# Line breaks as a text value writes them: CR LF, CR, LF, and what word processors put
+# for a line break within a paragraph (vertical tab) or a page break (form feed).
+_BREAK = re.compile(r"\r\n|[\r\n\x0b\x0c]")
+# What RFC 5545 allows in no text value: every control character but the tab.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 def _escape(text: str) -> str:
-    return (
-        text.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\\n")
-        .replace("\n", "\\n")
-    )
+    """A TEXT value (RFC 5545, 3.3.11): backslash, semicolon and comma escaped, line
+    breaks written as the two characters `\\n`, and no other control character (a tab
+    stays: the one the RFC allows)."""
+    text = text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    return _CONTROL.sub("", _BREAK.sub(r"\\n", text))
 
 
 def _fold(line: str) -> str:

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import Form, Request, Response
 
-from keepwell import clock
+from keepwell import clock, jsontext
 from keepwell.accounts import service as accounts
 from keepwell.accounts.admin_pages import AdminPage, admin_page
 from keepwell.errors import InvalidInput
@@ -186,10 +186,7 @@ def _json_map(field: str, text: str) -> Any:
     """A JSON map from a form field (empty: {}); anything else names the field."""
     if not text.strip():
         return {}
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise InvalidInput(field, f"not JSON ({exc.args[0][:80]})") from None
+    value = jsontext.parse(field, text)
     if not isinstance(value, dict):
         raise InvalidInput(field, 'give a JSON map, like {"days": 14}')
     return value

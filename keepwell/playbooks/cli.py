@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
+from keepwell import jsontext
 from keepwell.clikit import Database, JsonOpt, errors, out, print_json, progress, say, session_for
+from keepwell.errors import InvalidInput
 
 playbooks_app = typer.Typer(
     help="Playbooks: follow-up rules run every day (thank-yous, check-ins, birthday cards, …).",
@@ -92,9 +93,9 @@ def playbooks_edit(
     from keepwell.playbooks.service import describe, edit_playbook, get_playbook
 
     try:
-        parsed = json.loads(changes)
-    except json.JSONDecodeError as exc:
-        raise typer.BadParameter(f"not JSON: {exc}", param_hint="JSON") from None
+        parsed = jsontext.parse("JSON", changes)
+    except InvalidInput as exc:
+        raise typer.BadParameter(exc.reason, param_hint="JSON") from None
     if not isinstance(parsed, dict):
         raise typer.BadParameter("give a JSON object", param_hint="JSON")
     with errors(), session_for(database) as session:

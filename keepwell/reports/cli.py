@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from datetime import date
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from keepwell import clock
+from keepwell import clock, csvout
 from keepwell.clikit import Database, JsonOpt, errors, out, print_json, say, session_for
 
 
@@ -64,9 +63,7 @@ def report(
     if as_json:
         print_json(result.to_dict())
     elif as_csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(result.columns)
-        writer.writerows([["" if v is None else v for v in row] for row in result.rows])
+        csvout.write(sys.stdout, result.columns, result.rows, lineterminator="\n")
     else:
         table = Table(title=result.title, title_justify="left")
         for column in result.columns:

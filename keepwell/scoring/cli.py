@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from keepwell import clock
+from keepwell import clock, jsontext
 from keepwell.clikit import (
     Database,
     JsonOpt,
@@ -91,9 +90,10 @@ def score(
         pinned = None
         if params is not None:
             try:
-                data = json.loads(params.read_text(encoding="utf-8"))
+                text = params.read_text(encoding="utf-8")
             except (OSError, ValueError) as exc:
                 raise InvalidInput("params", f"cannot read {params}: {exc}") from None
+            data = jsontext.parse("params", text)
             if model is None:  # the file says which model, unless it holds both
                 found = [m for m in MODELS if isinstance(data, dict) and m in data]
                 if len(found) != 1:

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
+from keepwell import jsontext
 from keepwell.clikit import Database, errors, print_json, say, session_for
-from keepwell.errors import InvalidInput
 
 setting_app = typer.Typer(
     help="Desk settings (the pinned model, outreach budget, …).", no_args_is_help=True
@@ -51,10 +51,7 @@ def set_setting(
     from keepwell.settings import service
 
     with errors():
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            raise InvalidInput("value", f"{value!r} is not JSON (quote text: '\"text\"')") from None
+        parsed = jsontext.parse("value", value, hint="quote text: '\"text\"'")
         with session_for(database) as session:
             service.put(session, key, parsed)
         say(f"{key} = {json.dumps(parsed)}")

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from keepwell import clock
+from keepwell import clock, jsontext
 from keepwell.db import table_of
 from keepwell.errors import InvalidInput
 from keepwell.settings.models import MAX_KEY, DeskSecret, Setting
@@ -52,6 +52,7 @@ def get_many(session: Session, prefix: str) -> dict[str, Any]:
 def put(session: Session, key: str, value: Any) -> Setting:
     """Store `value` (anything JSON can hold, up to 64 KiB) under `key`; audited."""
     check_key(key)
+    jsontext.check("value", value)
     try:
         encoded = json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as exc:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from keepwell import clock
-from keepwell.accounts.models import TeamMember
+from keepwell.accounts.models import WRITERS, TeamMember
 from keepwell.accounts.service import member_or_none
 from keepwell.customers.context import personal_context
 from keepwell.customers.models import Customer
@@ -193,13 +193,27 @@ def snooze_task(session: Session, task: Task, *, until: date) -> Task:
 def reassign_task(session: Session, task: Task, member: TeamMember | None) -> Task:
     """Give the open task to `member` (None: to nobody)."""
     _require_open(task, "reassign")
-    if member is not None and not member.active:
-        raise InvalidInput("member", f"{member.email} is not an active team member")
+    _check_assignee(member)
     new_id = member.id if member is not None else None
     if task.member_id != new_id:
         task.member_id = new_id
         flush_or_conflict(session, "task")
     return task
+
+
+def _check_assignee(member: TeamMember | None) -> None:
+    """A task goes to someone who can complete it: an active admin or member (a viewer
+    reads but changes nothing, so a task given to them would stay open for good)."""
+    if member is None:
+        return
+    if not member.active:
+        raise InvalidInput("member", f"{member.email} is not an active team member")
+    if member.role not in WRITERS:
+        raise InvalidInput(
+            "member",
+            f"{member.email} is a {member.role}, who can read but not complete tasks: "
+            "give it to an admin or a member",
+        )
 
 
 def find_task(session: Session, customer_id: int, dedupe_key: str) -> Task | None:

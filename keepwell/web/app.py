@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 from keepwell import __version__
 from keepwell.web import errors, pages
 from keepwell.web.deps import Runtime
+from keepwell.web.headers import SecurityHeaders
 from keepwell.web.limits import BodyLimit
 
 API = "/api"
@@ -50,6 +51,7 @@ def create_app(engine: Engine, *, secure_cookies: bool = True) -> FastAPI:
     )
     app.state.keepwell = Runtime.for_engine(engine, secure_cookies=secure_cookies)
     app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)  # outermost of ours: the 413 carries them too
     errors.install(app)
     for part in (public, members, customers, orders, interactions, promises, cases, tasks, agenda):
         app.include_router(part, prefix=API)

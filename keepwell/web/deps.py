@@ -30,8 +30,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from keepwell import clock, db
 from keepwell.accounts import audit, tokens
+from keepwell.accounts.models import WRITERS as WRITER_ROLES
 from keepwell.accounts.models import TeamMember
 from keepwell.errors import Conflict, InvalidInput, NotFound
+from keepwell.web import limits
 from keepwell.web.errors import Forbidden, NotAuthenticated
 from keepwell.web.schemas import ERRORS, MAX_ID
 
@@ -41,8 +43,11 @@ SESSION_COOKIE = "keepwell_session"
 CSRF_COOKIE = "keepwell_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
+# session.info key: a form field the request sent that no form accepts (a NUL in it),
+# for pages.attempt to show beside the form (limits.form_refusal)
+REFUSED_INPUT = "keepwell.refused_input"
 RETRIES = 5
-WRITERS = frozenset({"admin", "member"})
+WRITERS = frozenset(WRITER_ROLES)
 REQUEST_TIMEOUT_MS = 30_000
 
 
@@ -94,6 +99,7 @@ def request_session(request: Request) -> Iterator[Session]:
     rt = runtime(request)
     factory = rt.reader if _reading(request) else rt.writer
     with factory() as session, session.begin():
+        session.info[REFUSED_INPUT] = getattr(request.state, "refused_input", None)
         if session.bind is not None and session.bind.dialect.name == "postgresql":
             # no request holds the database longer than this (SQLite: the busy timeout)
             session.execute(sa.text(f"SET LOCAL statement_timeout = {REQUEST_TIMEOUT_MS}"))
@@ -223,12 +229,17 @@ AdminActor = Annotated[Actor, Depends(admin)]
 
 
 class RetryingRoute(APIRoute):
-    """Runs a write again (new transaction, fresh reads) when it lost a race."""
+    """Runs a write again (new transaction, fresh reads) when it lost a race.
+
+    Every route of the app is one (pages too: web.pages.PageRoute), so this is also where
+    what no route accepts is refused first (limits.check_request: a NUL in the query
+    string or path, a JSON body nested too deep)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def run(request: Request) -> Response:
+            await limits.check_request(request)
             attempt = 0
             while True:
                 attempt += 1

@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from keepwell.errors import Conflict, DatabaseNotReady, InvalidInput, KeepwellError, NotFound
+from keepwell.web import headers as security_headers
 
 log = logging.getLogger("keepwell.web")
 
@@ -102,7 +103,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return body(500, None, "an unexpected error; it was logged")
+        answer = body(500, None, "an unexpected error; it was logged")
+        # answered outside every middleware (Starlette's last resort): add them here
+        security_headers.apply(request.scope, answer)
+        return answer
 
 
 def _item(error: Any) -> dict[str, Any]:

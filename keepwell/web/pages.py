@@ -21,6 +21,7 @@ from time import monotonic
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote, urlsplit
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -30,10 +31,12 @@ from sqlalchemy.orm import Session
 
 from keepwell import clock
 from keepwell.errors import Conflict, InvalidInput, KeepwellError, NotFound
+from keepwell.web import limits
 from keepwell.web.deps import (
     CSRF_COOKIE,
     CSRF_FIELD,
     CSRF_HEADER,
+    REFUSED_INPUT,
     SAFE_METHODS,
     Actor,
     DbSession,
@@ -257,8 +260,18 @@ class PageRoute(RetryingRoute):
         handler = super().get_route_handler()
 
         async def run(request: Request) -> Response:
+            request.state.refused_input = await limits.form_refusal(request)
             try:
                 return await handler(request)
+            except sa.exc.DataError as exc:  # e.g. text PostgreSQL cannot compare or store
+                log.warning("value refused by the database: %s", exc.orig)
+                refused = request.state.refused_input
+                reason = (
+                    f"{refused.field}: {refused.reason}"
+                    if refused is not None
+                    else "a value is out of the range the database stores"
+                )
+                return error_page(request, 422, "That did not work", reason)
             except (SignInRequired, NotAuthenticated) as exc:
                 target = sign_in_url(getattr(exc, "next_path", "/"))
                 if is_htmx(request):  # htmx follows this header with a full page load
@@ -310,7 +323,14 @@ def done(request: Request, next_path: str | None = None, fallback: str = "/") ->
 
 def attempt(session: Session, action: Callable[[], T]) -> tuple[T | None, InvalidInput | None]:
     """Run a service call in a savepoint: (its result, None), or (None, the refusal)
-    with nothing of it written — so a form can show the error beside the field."""
+    with nothing of it written — so a form can show the error beside the field.
+
+    A form that sent a field no form accepts (a NUL character in it: see
+    limits.form_refusal) is refused here, before the call, as the API's schemas refuse it.
+    """
+    refused = session.info.get(REFUSED_INPUT)
+    if isinstance(refused, InvalidInput):
+        return None, refused
     try:
         with session.begin_nested():
             return action(), None
@@ -413,17 +433,34 @@ def install(app: Any, routers: list[APIRouter]) -> None:
         app.include_router(router)
 
 
-def api_docs() -> HTMLResponse:
-    """The API's interactive docs (Swagger UI, vendored from npm `swagger-ui-dist`)."""
-    from fastapi.openapi.docs import get_swagger_ui_html
+API_DOCS = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Keepwell API</title>
+<link rel="stylesheet" href="/static/swagger/swagger-ui.css">
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/static/swagger/swagger-ui-bundle.js"></script>
+<script src="/static/api-docs.js"></script>
+</body>
+</html>
+"""
+# Swagger UI draws its icons from data: URLs; otherwise the pages' own policy.
+API_DOCS_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
 
-    return get_swagger_ui_html(
-        openapi_url="/api/openapi.json",
-        title="Keepwell API",
-        swagger_js_url="/static/swagger/swagger-ui-bundle.js",
-        swagger_css_url="/static/swagger/swagger-ui.css",
-        swagger_favicon_url="/static/favicon.svg",
-    )
+
+def api_docs() -> HTMLResponse:
+    """The API's interactive docs (Swagger UI, vendored from npm `swagger-ui-dist`),
+    started by /static/api-docs.js rather than an inline script (the page's CSP)."""
+    return HTMLResponse(API_DOCS, headers={"Content-Security-Policy": API_DOCS_POLICY})
 
 
 __all__ = [

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from keepwell import jsontext
+
 MAX_ID = 2**31 - 1
 EARLIEST_DAY = date(1900, 1, 1)
 LATEST_DAY = date(2199, 12, 31)
@@ -49,17 +51,19 @@ Day = Annotated[date, AfterValidator(_day_in_range)]
 
 class Input(BaseModel):
     """Request bodies: unknown fields are refused (a typo must not pass silently), and so
-    is a NUL character in any text (PostgreSQL cannot store it; a check rather than a
-    schema pattern, which would make generated examples slow)."""
+    is a NUL character in any text, also inside lists and maps (PostgreSQL cannot store
+    it; a check rather than a schema pattern, which would make generated examples slow),
+    and a list or map nested deeper than jsontext.MAX_DEPTH levels."""
 
     model_config = ConfigDict(extra="forbid")
 
     @field_validator("*", mode="after")
     @classmethod
     def _no_nul(cls, value: Any) -> Any:
-        texts = value if isinstance(value, list) else [value]
-        if any(isinstance(t, str) and "\x00" in t for t in texts):
-            raise ValueError("a NUL character is not allowed in text")
+        if isinstance(value, str | list | dict):
+            reason = jsontext.problem(value)
+            if reason is not None:
+                raise ValueError(reason)
         return value
 
 

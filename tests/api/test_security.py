@@ -123,6 +123,7 @@ def test_a_request_cannot_hold_postgresql_for_long(engine: object) -> None:
         pytest.skip("SQLite bounds waits with its busy timeout instead")
     request = SimpleNamespace(
         method="GET",
+        state=SimpleNamespace(),
         app=SimpleNamespace(state=SimpleNamespace(keepwell=Runtime.for_engine(engine))),
     )  # type: ignore[arg-type]
     sessions = request_session(request)  # type: ignore[arg-type]

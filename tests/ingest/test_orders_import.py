@@ -195,7 +195,7 @@ def test_wrong_encoding_is_named_with_its_line(sqlite_engine: Engine, tmp_path: 
     with pytest.raises(ImportRejected) as caught:
         import_orders(sqlite_engine, path)
     message = str(caught.value.errors[0])
-    assert message.startswith(f"{path}:3: not valid utf-8 text (byte 0xE9)")
+    assert message.startswith(f"{path}:3: not valid utf-8 text (byte 0xE9 at column 22 of the line)")
     assert "--encoding" in message
     summary = import_orders(sqlite_engine, path, ImportOptions(encoding="latin-1"))
     assert summary.added == 2
