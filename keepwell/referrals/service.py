@@ -189,6 +189,9 @@ def unlink_referral(session: Session, referral_id: int) -> None:
         raise InvalidInput("referral", f"its reward #{reward.id} was given already")
     if reward is not None:
         session.delete(reward)
+        # the reward first: the referral's row going first would take the reward with it
+        # (ON DELETE CASCADE), and the reward's own versioned DELETE would then match nothing
+        session.flush()
     session.delete(referral)
     session.flush()
 

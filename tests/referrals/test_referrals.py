@@ -28,6 +28,7 @@ from keepwell.referrals.service import (
     give_reward,
     link_referral,
     normalize_code,
+    unlink_referral,
 )
 from tests.api.conftest import Desk
 
@@ -115,6 +116,28 @@ def test_reward_goes_pending_earned_given(engine: Engine) -> None:
         link_referral(session, cat, referrer=ana)
         rewards = session.scalars(sa.select(ReferralReward.status).order_by(ReferralReward.id))
         assert list(rewards) == ["given", "earned"]
+
+
+def test_unlinking_removes_the_referral_and_its_pending_reward(engine: Engine) -> None:
+    """A referral recorded by mistake goes, with its reward while not given (the reward's
+    row used to be deleted twice: by the cascade and by its own versioned DELETE)."""
+    ids = people(engine, "Ana", "Ben", "Cat")
+    ana_code = code(engine, ids["Ana"])
+    with clock.frozen(NOW), db.transaction(engine) as session:
+        ben, cat = session.get(Customer, ids["Ben"]), session.get(Customer, ids["Cat"])
+        assert ben is not None and cat is not None
+        mistaken = link_referral(session, ben, code=ana_code)
+        kept = link_referral(session, cat, code=ana_code)
+    with db.transaction(engine) as session:
+        unlink_referral(session, mistaken.id)
+    assert count(engine, Referral) == count(engine, ReferralReward) == 1
+    with db.transaction(engine) as session:
+        assert session.scalars(sa.select(ReferralReward.referral_id)).one() == kept.id
+        reward = session.scalars(sa.select(ReferralReward)).one()
+        reward.status, reward.earned_at, reward.given_at = "given", NOW, NOW
+    with db.transaction(engine) as session, pytest.raises(InvalidInput, match="given already"):
+        unlink_referral(session, kept.id)
+    assert count(engine, Referral) == 1
 
 
 @pytest.mark.parametrize(
