@@ -380,7 +380,8 @@ def promoters_to_ask(
             Feedback.kind == "nps",
             Feedback.score >= 9,
             ~sa.exists().where(r.c.referrer_id == Feedback.customer_id),
-            ~Customer.external_id.startswith("erased:"),
+            # not erased; a customer typed in by hand has no external id at all
+            sa.or_(Customer.external_id.is_(None), ~Customer.external_id.startswith("erased:")),
         )
         .distinct()
     )

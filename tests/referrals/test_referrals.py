@@ -28,6 +28,7 @@ from keepwell.referrals.service import (
     give_reward,
     link_referral,
     normalize_code,
+    promoters_to_ask,
     unlink_referral,
 )
 from tests.api.conftest import Desk
@@ -116,6 +117,35 @@ def test_reward_goes_pending_earned_given(engine: Engine) -> None:
         link_referral(session, cat, referrer=ana)
         rewards = session.scalars(sa.select(ReferralReward.status).order_by(ReferralReward.id))
         assert list(rewards) == ["given", "earned"]
+
+
+def test_promoters_to_ask_include_customers_without_an_external_id(engine: Engine) -> None:
+    """A promoter typed in by hand (no external id) is suggested; one who referred
+    someone, one whose latest answer is no longer a 9-10 and an erased one are not."""
+    from keepwell.customers.privacy import erase_customer
+    from keepwell.feedback.service import record_feedback
+
+    ids = people(engine, "Ana", "Ben", "Cat", "Dan", "Eve")
+    with clock.frozen(NOW), db.transaction(engine) as session:
+        hand = Customer(name="Fay", email="fay@example.com", tags=[])  # no external id
+        session.add(hand)
+        session.flush()
+        ids["Fay"] = hand.id
+        for name in ("Ana", "Ben", "Cat", "Dan", "Fay"):
+            found = session.get(Customer, ids[name])
+            assert found is not None
+            record_feedback(session, found, "nps", score=10,
+                            answered_at=NOW - timedelta(days=2))  # fmt: skip
+        cat, eve, ben = (session.get(Customer, ids[n]) for n in ("Cat", "Eve", "Ben"))
+        assert cat is not None and eve is not None and ben is not None
+        record_feedback(session, cat, "nps", score=4, answered_at=NOW - timedelta(days=1))
+        link_referral(session, eve, referrer=ben)
+        dan = session.get(Customer, ids["Dan"])
+        assert dan is not None
+        erase_customer(session, dan, keep_orders=True)
+    with db.transaction(engine) as session:
+        asked = {s.customer_id for s in promoters_to_ask(session)}
+    assert asked == {ids["Ana"], ids["Fay"]}
 
 
 def test_unlinking_removes_the_referral_and_its_pending_reward(engine: Engine) -> None:
