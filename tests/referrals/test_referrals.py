@@ -123,7 +123,7 @@ def test_promoters_to_ask_include_customers_without_an_external_id(engine: Engin
     """A promoter typed in by hand (no external id) is suggested; one who referred
     someone, one whose latest answer is no longer a 9-10 and an erased one are not."""
     from keepwell.customers.privacy import erase_customer
-    from keepwell.feedback.service import record_feedback
+    from keepwell.feedback.answers import record_feedback
 
     ids = people(engine, "Ana", "Ben", "Cat", "Dan", "Eve")
     with clock.frozen(NOW), db.transaction(engine) as session:
