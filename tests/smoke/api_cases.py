@@ -390,6 +390,7 @@ def playbooks(api: Api) -> None:
     "POST /api/outreach/notes",
     "GET /api/outreach/messages",
     "POST /api/outreach/messages/{message_id}/retry",
+    "POST /api/outreach/messages/{message_id}/confirm",
     "POST /api/outreach/resources",
     "GET /api/outreach/resources",
     "POST /api/outreach/resources/{resource_id}/pass-on",
@@ -416,9 +417,19 @@ def outreach(api: Api) -> None:
     api.ids["message"] = note["message_id"]
     messages = api.call("GET /api/outreach/messages", 200, params={"customer": api.ids["bea"]})
     assert note["message_id"] in [m["id"] for m in messages]
-    failed = api.ids.get("failed_message")
-    if failed is not None:  # made failed by `keepwell outreach send` (see the test)
-        api.call("POST /api/outreach/messages/{message_id}/retry", 200, message_id=failed)
+    # made failed and unconfirmed by `keepwell outreach send` (test_api_live.undelivered)
+    retried = api.call(
+        "POST /api/outreach/messages/{message_id}/retry",
+        200,
+        message_id=api.ids["failed_message"],
+    )
+    assert retried["status"] == "queued"
+    confirmed = api.call(
+        "POST /api/outreach/messages/{message_id}/confirm",
+        200,
+        message_id=api.ids["unconfirmed_message"],
+    )
+    assert confirmed["status"] == "sent"
     added = api.call(
         "POST /api/outreach/resources",
         201,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterable
@@ -120,9 +121,11 @@ def covers(*names: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
     return decorate
 
 
-def keepwell(*args: str, env: dict[str, str], expect: int = 0, stdin: str | None = None) -> Result:
-    """Run `keepwell ARGS…` in a fresh process; it must exit with `expect` and never
-    show a Python traceback."""
+def keepwell(
+    *args: str, env: dict[str, str], expect: int | None = 0, stdin: str | None = None
+) -> Result:
+    """Run `keepwell ARGS…` in a fresh process; it must exit with `expect` (0 or 1 when
+    None), never show a Python traceback and never meet an unexpected error."""
     proc = subprocess.run(
         [str(KEEPWELL), *args],
         capture_output=True,
@@ -133,7 +136,10 @@ def keepwell(*args: str, env: dict[str, str], expect: int = 0, stdin: str | None
     )
     shown = f"keepwell {' '.join(args)}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
     assert "Traceback" not in proc.stderr + proc.stdout, shown
-    assert proc.returncode == expect, f"exit {proc.returncode}, expected {expect}: {shown}"
+    crashed = re.search(r"keepwell: unexpected error .*; details in (\S+)", proc.stderr)
+    assert crashed is None, shown + Path(crashed.group(1)).read_text(errors="replace")
+    allowed = (0, 1) if expect is None else (expect,)
+    assert proc.returncode in allowed, f"exit {proc.returncode}, expected {expect}: {shown}"
     name = command_of(args)
     if proc.returncode == 0 and name is not None and "--help" not in args:
         _ran.add(name)

@@ -9,8 +9,8 @@ in-process tests passed: orders.import_id could not find the imports table.)
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +18,7 @@ import pytest
 
 from keepwell import db
 from keepwell.web.app import create_app
+from tests.outreach.smtp import SmtpServer
 from tests.smoke import api_cases  # noqa: F401 (the cases: registered on import)
 from tests.smoke.live_api import AREAS, Api, moment, operations
 from tests.smoke.process import keepwell
@@ -84,11 +85,11 @@ def test_the_schema_is_whole(live: Served) -> None:
     assert refs and not sorted(refs - set(schema["components"]["schemas"]))
 
 
-def test_every_operation_once_answers_as_expected(live: Served, tmp_path: Path) -> None:
+def test_every_operation_once_answers_as_expected(live: Served, smtp_server: SmtpServer) -> None:
     schema = httpx.get(f"{live.url}/api/openapi.json", timeout=30).json()
     with live.client() as client:
         api = Api(client)
-        api.ids["failed_message"] = failed_message(live, client)
+        api.ids.update(undelivered(live, client, smtp_server))
         for run, declared in AREAS:
             try:
                 run(api)
@@ -102,18 +103,44 @@ def test_every_operation_once_answers_as_expected(live: Served, tmp_path: Path) 
     assert api.called == schema_operations(schema)
 
 
-def failed_message(live: Served, client: httpx.Client) -> int:
-    """A message that failed to send: queued through the API, then delivered by
-    `keepwell outreach send` to an SMTP port where nothing listens."""
-    customer = client.post(
-        "/api/customers",
-        json={"name": "Eli Park", "email": "eli@example.com", "marketing_consent": True},
-    ).json()["id"]
-    note = client.post(
-        "/api/outreach/notes", json={"customer_id": customer, "subject": "Hello", "body": "A note"}
-    )
-    assert note.status_code == 201 and note.json()["queued"], note.text
-    smtp = {"host": "127.0.0.1", "port": free_port(), "tls": "off", "from": "desk@shop.example"}
-    keepwell("setting", "set", "outreach.smtp", json.dumps(smtp), env=live.env)
-    keepwell("outreach", "send", env=live.env, expect=1)
-    return int(note.json()["message_id"])
+def undelivered(live: Served, client: httpx.Client, smtp: SmtpServer) -> dict[str, int]:
+    """Two notes the outbox could not deliver, queued through the API and handed over by
+    `keepwell outreach send` (or by the server's own scheduler, whichever comes first):
+    one to an SMTP port where nothing listens (failed), one to a real server that drops
+    the connection once it has the text (unconfirmed)."""
+
+    def note(name: str, email: str) -> tuple[int, int]:
+        made = client.post(
+            "/api/customers", json={"name": name, "email": email, "marketing_consent": True}
+        )
+        assert made.status_code == 201, made.text
+        customer = made.json()["id"]
+        body = {"customer_id": customer, "subject": "Hello", "body": "A note"}
+        queued = client.post("/api/outreach/notes", json=body)
+        assert queued.status_code == 201 and queued.json()["queued"], queued.text
+        return customer, int(queued.json()["message_id"])
+
+    def deliver_to(host: str, port: int) -> None:
+        setting = {"host": host, "port": port, "tls": "off", "from": "desk@shop.example"}
+        keepwell("setting", "set", "outreach.smtp", json.dumps(setting), env=live.env)
+        keepwell("outreach", "send", env=live.env, expect=None)
+
+    def settled(customer: int, message: int, status: str) -> int:
+        deadline = time.monotonic() + 120  # the scheduler may hold it for a moment
+        while True:
+            rows = client.get("/api/outreach/messages", params={"customer": customer}).json()
+            found = {m["id"]: m["status"] for m in rows}
+            if found.get(message) == status:
+                return message
+            assert found.get(message) in ("queued", "sending"), found
+            assert time.monotonic() < deadline, found
+            time.sleep(0.2)
+
+    customer, failed = note("Eli Park", "eli@example.com")
+    deliver_to("127.0.0.1", free_port())
+    settled(customer, failed, "failed")
+    smtp.inbox.answers.append("drop")
+    customer, lost = note("Fay Lind", "fay@example.com")
+    deliver_to(smtp.host, smtp.port)
+    settled(customer, lost, "unconfirmed")
+    return {"failed_message": failed, "unconfirmed_message": lost}
