@@ -22,6 +22,7 @@ from tests.smoke.live_api import Api, area, day, moment
     "POST /api/members",
     "GET /api/members/{member_id}",
     "PATCH /api/members/{member_id}",
+    "POST /api/members/{member_id}/password",
     "GET /api/tokens",
     "POST /api/tokens",
     "DELETE /api/tokens/{token_id}",
@@ -51,6 +52,13 @@ def team(api: Api) -> None:
         api.call("GET /api/members/{member_id}", 200, member_id=ben)["email"] == "ben@shop.example"
     )
     api.call("PATCH /api/members/{member_id}", 200, json={"name": "Ben Okafor"}, member_id=ben)
+    changed = api.call(
+        "POST /api/members/{member_id}/password",
+        200,
+        json={"password": "ben's second long phrase", "revoke_tokens": False},
+        member_id=ben,
+    )
+    assert changed["tokens_revoked"] is False and changed["password"] is None
     token = api.call("POST /api/tokens", 201, json={"name": "shop sync", "member_id": ben})
     assert token["token"] and token["details"]["member_id"] == ben
     listed = api.call("GET /api/tokens", 200, params={"member": ben})
@@ -59,7 +67,7 @@ def team(api: Api) -> None:
     # a browser session: sign in, then sign out with the session's CSRF token
     with httpx.Client(base_url=str(api.client.base_url), timeout=60) as browser:
         signed = browser.post(
-            "/api/session", json={"email": "ben@shop.example", "password": "ben's own long phrase"}
+            "/api/session", json={"email": "ben@shop.example", "password": "ben's second long phrase"}
         )
         api.called.add("POST /api/session")
         if signed.status_code != 200:

@@ -124,7 +124,7 @@ def test_settings_are_set_read_and_forgotten(desk: Desk) -> None:
     assert 'outreach.base_url = "https://desk.shop.example"' in desk.run("setting", "list").out
     assert "back to its default" in desk.run("setting", "unset", "outreach.base_url").out
     assert desk.json_out("setting", "get", "outreach.base_url") is None
-    assert "is not JSON" in desk.run("setting", "set", "x", "not json", expect=1).err
+    assert "not JSON" in desk.run("setting", "set", "x", "not json", expect=1).err
 
 
 @covers("backup", "restore", "doctor")
