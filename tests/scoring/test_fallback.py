@@ -29,8 +29,10 @@ def summary(groups: list[tuple[float, float, float, int]]) -> Summary:
 
 # 20 steady buyers up to the last day, 12 silent since their first purchase 80 weeks ago
 PARETO_FAILS = summary([(5, 80, 80, 20), (0, 0, 80, 12)])
-# many who bought once more the week after their first purchase and never again
-BGNBD_FAILS = summary([(0, 0, 40, 36), (1, 1, 40, 26), (4, 10, 10, 26)])
+# 10 who bought 5 times in their first 40 weeks and not in the 40 since, 20 who bought
+# once 20 weeks ago, 20 who bought 4 times in their first week, 10 weeks ago. (Pareto/NBD
+# fits it with every parameter between 0.5 and 2.)
+BGNBD_FAILS = summary([(4, 40, 80, 10), (0, 0, 20, 20), (3, 1, 10, 20)])
 
 
 def test_the_data_really_defeat_one_model_each() -> None:
