@@ -39,10 +39,11 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, special  # type: ignore[import-untyped]
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
+from keepwell.analytics import gamma_fn as special
 from keepwell.analytics._special import log_beta_expectation, log_hyp2f1_one
+from keepwell.analytics.optimiser import minimise
 from keepwell.errors import KeepwellError
 
 FloatArray = NDArray[np.float64]
@@ -53,12 +54,14 @@ MIN_CUSTOMERS = 10
 #: the data cannot pin that parameter down.
 LOG_BOUND = 20.0
 _EDGE = LOG_BOUND - 0.05
-#: Pareto/NBD's search is abandoned once a log-parameter leaves [-PARETO_RUNAWAY,
-#: PARETO_RUNAWAY] (e^10 ≈ 22,000: a shape that large means the customers do not
-#: differ in it; a time scale that large is 400 years in weeks). Out there its
-#: likelihood is nearly flat and each step costs more (the 2F1 terms need quadrature), so
-#: walking on to the edge took minutes (332 s on 40,000 customers) to end the same way.
-PARETO_RUNAWAY = 10.0
+#: A purchase model's search is abandoned once a log-parameter leaves [-RUNAWAY,
+#: RUNAWAY] (e^10 ≈ 22,000: a shape that large or that small means the customers do not
+#: differ in it, or never drop out; a time scale that large is 400 years in weeks). Out
+#: there the likelihood is a nearly flat ridge: where a search stopped on it depended on
+#: the optimiser's path, and Pareto/NBD's steps grow dearer (its 2F1 terms need
+#: quadrature), so walking on took minutes (332 s on 40,000 customers). Gamma-Gamma keeps
+#: the whole box: its scale v is in the shop's currency, which may count in thousands.
+RUNAWAY = 10.0
 
 
 class InsufficientData(KeepwellError, ValueError):
@@ -233,22 +236,15 @@ def _maximise(
     """
     last = x0
 
-    def watch(intermediate_result: optimize.OptimizeResult) -> None:
+    def watch(x: FloatArray) -> None:
         nonlocal last
-        last = np.asarray(intermediate_result.x, dtype=np.float64)
-        if np.abs(last).max() >= runaway:
+        last = x
+        if np.abs(x).max() >= runaway:
             raise StopIteration
 
+    bound = np.full(x0.shape[0], LOG_BOUND)
     with np.errstate(all="ignore"), threadpool_limits(limits=1, user_api="blas"):
-        res = optimize.minimize(
-            neg_mean_ll,
-            x0,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=[(-LOG_BOUND, LOG_BOUND)] * len(x0),
-            callback=watch,
-            options={"maxiter": 5000, "maxfun": 20000, "ftol": 1e-13, "gtol": 1e-8},
-        )
+        res = minimise(neg_mean_ll, x0, -bound, bound, callback=watch)
     x: FloatArray = np.asarray(res.x, dtype=np.float64)
     interior = (np.abs(x) < runaway) & (np.abs(last) < runaway)
     if not interior.all():
@@ -257,7 +253,7 @@ def _maximise(
             f"{model}: parameter(s) {stuck} ran off to 0 or infinity; "
             "the data cannot support this model"
         )
-    grad: FloatArray = np.asarray(res.jac, dtype=np.float64)
+    grad = res.grad
     if not (np.isfinite(res.fun) and np.isfinite(x).all() and np.isfinite(grad).all()):
         raise InsufficientData(f"{model}: the likelihood could not be evaluated at the optimum")
     if not res.success and np.abs(grad).max(initial=0.0) > 1e-6:
@@ -505,7 +501,7 @@ class BetaGeoFitter(TransactionModel):
 
         scale = _start_scale(x, big_t, w)
         x0 = np.array([0.0, math.log(scale), 0.0, 0.0])
-        theta = _maximise("BG/NBD", neg_mean_ll, x0, self.param_names)
+        theta = _maximise("BG/NBD", neg_mean_ll, x0, self.param_names, RUNAWAY)
         value, _ = neg_mean_ll(theta)
         self._store(theta, -value * total, total)
         return self
@@ -708,7 +704,7 @@ class ParetoNBDFitter(TransactionModel):
 
         scale = _start_scale(x, big_t, w)
         x0 = np.array([0.0, math.log(scale), 0.0, math.log(scale)])
-        theta = _maximise("Pareto/NBD", neg_mean_ll, x0, self.param_names, PARETO_RUNAWAY)
+        theta = _maximise("Pareto/NBD", neg_mean_ll, x0, self.param_names, RUNAWAY)
         self._store(theta, mean_ll(theta) * total, total)
         return self
 

@@ -27,8 +27,10 @@ def summary(groups: list[tuple[float, float, float, int]]) -> Summary:
     )
 
 
-# 20 steady buyers up to the last day, 12 silent since their first purchase 80 weeks ago
-PARETO_FAILS = summary([(5, 80, 80, 20), (0, 0, 80, 12)])
+# 5 who bought 5 times in their first 5 weeks, 40 weeks ago, and 20 who bought twice,
+# 20 weeks apart, the first time 40 weeks ago. (BG/NBD fits it with every parameter
+# between 0.9 and 8.)
+PARETO_FAILS = summary([(4, 5, 40, 5), (1, 20, 40, 20)])
 # 10 who bought 5 times in their first 40 weeks and not in the 40 since, 20 who bought
 # once 20 weeks ago, 20 who bought 4 times in their first week, 10 weeks ago. (Pareto/NBD
 # fits it with every parameter between 0.5 and 2.)
@@ -50,7 +52,7 @@ def test_pareto_falls_back_to_bgnbd() -> None:
     fitted = fit_models(PARETO_FAILS, "pareto", None)
     assert (fitted.chosen, fitted.model, fitted.fell_back) == ("pareto", "bgnbd", True)
     assert isinstance(fitted.purchases, BetaGeoFitter)
-    assert fitted.notes[0].startswith("Pareto/NBD could not be fitted (parameter(s) s ran off")
+    assert fitted.notes[0].startswith("Pareto/NBD could not be fitted (parameter(s) beta ran off")
     assert fitted.notes[0].endswith("so BG/NBD was fitted instead.")
 
 
