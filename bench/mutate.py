@@ -97,6 +97,7 @@ class Result:
     skipped: int = 0
     mutants: list[Mutant] = field(default_factory=list)
     error: str = ""
+    not_run: int = 0  # mutants left when the run was stopped (read back by --from-sessions)
 
     @property
     def killed(self) -> list[Mutant]:
@@ -213,18 +214,31 @@ def _inside(pos: tuple[int, int], span: Span) -> bool:
     return span[0] <= pos < span[1] or pos == span[0]
 
 
+def parameter_marker(lines: list[str], start: tuple[int, int]) -> bool:
+    """Whether `start` is a bare `*` or `/` of a signature (Cosmic Ray takes them for
+    operators; a caller passing those arguments by name cannot tell the change)."""
+    text = lines[start[0] - 1] if 0 < start[0] <= len(lines) else ""
+    if text[start[1] : start[1] + 1] not in ("*", "/"):
+        return False
+    rest = text[start[1] + 1 :].lstrip()
+    return rest[:1] in (",", ")") or (rest == "" and text.rstrip().endswith(("*", "/")))
+
+
 def skip_reason(
     operator: str,
     start: tuple[int, int],
     allowed: list[re.Pattern[str]],
     annotations: list[Span],
     scope: list[tuple[int, int]] | None,
+    lines: list[str] | None = None,
 ) -> str:
     name = operator.removeprefix("core/")
     if not any(p.fullmatch(name) for p in allowed):
         return "operator not used"
     if any(_inside(start, span) for span in annotations):
         return "in a type annotation"
+    if lines is not None and name.startswith("ReplaceBinaryOperator") and parameter_marker(lines, start):
+        return "a parameter marker"
     if scope is not None and not any(a <= start[0] <= b for a, b in scope):
         return "outside the rule's functions"
     return ""
@@ -247,6 +261,7 @@ def planned(module: Module, settings: dict[str, Any], root: Path = ROOT) -> list
             allowed,
             annotations,
             scope,
+            source.splitlines(),
         )
     ]
 
@@ -361,7 +376,12 @@ def run_module(module: Module, settings: dict[str, Any], log: Any) -> Result:
         for item in db.pending_work_items:
             mutation = item.mutations[0]
             why = skip_reason(
-                mutation.operator_name, tuple(mutation.start_pos), allowed, annotations, scope
+                mutation.operator_name,
+                tuple(mutation.start_pos),
+                allowed,
+                annotations,
+                scope,
+                source.splitlines(),
             )
             if why:
                 skip.append(item.job_id)
@@ -381,12 +401,29 @@ def run_module(module: Module, settings: dict[str, Any], log: Any) -> Result:
         stderr=subprocess.DEVNULL,
     )
 
+    read_session(result, session, log)
+    result.seconds = time.monotonic() - start
+    shutil.rmtree(where, ignore_errors=True)
+    return result
+
+
+def read_session(result: Result, session: Path, log: Any) -> None:
+    """The outcomes Cosmic Ray stored in `session` (those run so far), into `result`."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome
+
+    module = result.module
+    lines = (ROOT / module.path).read_text().splitlines()
     equivalents = {(_norm(e.line), _norm(e.to)): e.why for e in module.equivalent}
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item, outcome in db.completed_work_items:
             if outcome.worker_outcome == WorkerOutcome.SKIPPED:
                 continue
             mutation = item.mutations[0]
+            if mutation.operator_name.startswith("core/ReplaceBinaryOperator") and (
+                parameter_marker(lines, tuple(mutation.start_pos))
+            ):
+                continue  # a session made before such markers were left out
             if outcome.worker_outcome != WorkerOutcome.NORMAL:
                 made = Mutant(mutation.start_pos[0], mutation.operator_name, "", "", "incompetent")
                 made.killer = "(no mutant made)"
@@ -410,9 +447,7 @@ def run_module(module: Module, settings: dict[str, Any], log: Any) -> Result:
     stale = [e for e in module.equivalent if (_norm(e.line), _norm(e.to)) not in used]
     for e in stale:
         log(f"{module.name}: the equivalent mutant `{e.line}` -> `{e.to}` no longer survives")
-    result.seconds = time.monotonic() - start
-    shutil.rmtree(where, ignore_errors=True)
-    return result
+
 
 
 # --- the report -----------------------------------------------------------------------
@@ -450,11 +485,15 @@ def module_section(r: Result) -> str:
     if r.error:
         lines += ["```", r.error.strip(), "```"]
     else:
+        ran = (
+            f"{r.seconds / 60:.1f} min (the tests take {r.baseline_seconds:.1f} s unmutated)."
+            if not r.not_run
+            else f"**Stopped early: {r.not_run} more mutants not run**; time not recorded."
+        )
         lines.append(
             f"{len(r.mutants)} mutants, {len(r.killed)} killed ({r.by_added} of them first by an "
             f"added test), {len(r.equivalent)} equivalent, {len(r.unexplained)} not explained: "
-            f"score {_pct(r.score)}. {r.seconds / 60:.1f} min (the tests take "
-            f"{r.baseline_seconds:.1f} s unmutated)."
+            f"score {_pct(r.score)}. {ran}"
         )
         if r.survivors:
             lines += ["", "| line | mutation | why it survives |", "|---|---|---|"]
@@ -520,6 +559,10 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATE_JOBS", "2")))
     parser.add_argument("--no-docs", action="store_true", help="print only; leave docs/testing.md")
     parser.add_argument("--plan", action="store_true", help="count the mutants; run nothing")
+    parser.add_argument(
+        "--from-sessions", action="store_true",
+        help="run nothing: report what stopped runs left in bench/.work/mutate",
+    )  # fmt: skip
     args = parser.parse_args()
     raw, modules = load()
     chosen = modules
@@ -536,6 +579,24 @@ def main() -> None:
 
     def log(text: str) -> None:
         print(text, flush=True)
+
+    if args.from_sessions:
+        from cosmic_ray.work_db import WorkDB, use_db
+
+        salvaged = []
+        for m in chosen:
+            session = WORK / m.name / "session.sqlite"
+            if not session.exists():
+                continue
+            result = Result(m)
+            read_session(result, session, log)
+            with use_db(str(session), WorkDB.Mode.open) as db:
+                result.not_run = len(db.pending_work_items)
+            salvaged.append(result)
+            log(f"{m.name}: {len(result.mutants)} run, {result.not_run} not run")
+        if not args.no_docs:
+            write_docs(salvaged, modules, "")
+        return
 
     began = time.monotonic()
     lock = threading.Lock()
