@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | $(PYTHON) -c "import ha
 # Tests run in parallel on both cores; set PYTEST_WORKERS=0 to run them in one process.
 PYTEST_WORKERS ?= auto
 
-.PHONY: install demo test lint typecheck unit screenshots bench-import bench-agenda bench-api bench-models bench-score bench-load bench-playbooks bench-startup bench-sign-in clean
+.PHONY: install demo test lint typecheck unit screenshots bench-import bench-agenda bench-api bench-models bench-score bench-load bench-playbooks bench-startup bench-sign-in mutate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,21 @@ bench-startup: $(STAMP)
 
 bench-sign-in: $(STAMP)
 	$(BIN)/python bench/sign_in.py
+
+# Mutation testing of the rule modules (not part of `make test`): writes its section of
+# docs/testing.md. MUTATE_ONLY="rfm budget" runs some modules (names: bench/mutate.toml);
+# MUTATE_JOBS=1 runs one module at a time (default: two, one per core).
+MUTATE_STAMP := $(VENV)/.mutate-$(shell cat pyproject.toml | $(PYTHON) -c "import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:12])")
+MUTATE_JOBS ?= 2
+MUTATE_ONLY ?=
+
+$(MUTATE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,mutate]'
+	rm -f $(VENV)/.mutate-*
+	touch $@
+
+mutate: $(MUTATE_STAMP)
+	$(BIN)/python bench/mutate.py --jobs $(MUTATE_JOBS) $(if $(MUTATE_ONLY),--only $(MUTATE_ONLY))
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
