@@ -105,8 +105,6 @@ def mark(name):
     last[0] = t
 import numpy
 mark("numpy")
-import keepwell.db  # loaded by the command line's shared helpers (keepwell/clikit.py)
-mark("database layer")
 from keepwell.cli import main
 import keepwell.scoring.cli
 mark("command line")
@@ -276,10 +274,8 @@ def end_to_end_text(e2e: dict[str, Any], customers: int, path: Path, runs: int) 
         for key, label in (
             ("python", "starting Python and stopping it"),
             ("numpy", "loading NumPy"),
-            ("database layer", "the database layer, which `--summary` does not use "
-             "(keepwell.db and every table, loaded by keepwell/clikit.py)"),
             ("command line", "the rest of the command line (Typer, Rich, the scoring commands)"),
-            ("models and reader", "the models and the reader (SciPy, Arrow)"),
+            ("models and reader", "the models (NumPy only: no SciPy) and the reader (Arrow)"),
             ("dispatch", "Typer finding the command and parsing its options (with pydantic)"),
             ("read", "reading the file"),
             ("fit", "fitting BG/NBD and Gamma-Gamma"),
