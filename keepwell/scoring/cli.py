@@ -170,7 +170,11 @@ def model_fit(
     database: Database = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Fit BG/NBD and Gamma-Gamma; print the parameters and the log-likelihood."""
+    """Fit BG/NBD and Gamma-Gamma; print the parameters and the log-likelihood.
+
+    A model that cannot be fitted is reported with the reason (null in --json); the
+    command fails only when no purchase model could be fitted.
+    """
     from keepwell.scoring.fitting import fit
     from keepwell.scoring.summary_csv import read_summary_csv
 
@@ -186,11 +190,12 @@ def model_fit(
         print_json(result)
         return
     bg = result["bgnbd"]
-    say(f"BG/NBD on {bg['customers']:,} customers ({chosen}s):")
-    say(
-        f"  r = {bg['r']:.4g}, alpha = {bg['alpha']:.4g}, a = {bg['a']:.4g}, "
-        f"b = {bg['b']:.4g}; log-likelihood {bg['loglik']:.1f}"
-    )
+    if bg:
+        say(f"BG/NBD on {bg['customers']:,} customers ({chosen}s):")
+        say(
+            f"  r = {bg['r']:.4g}, alpha = {bg['alpha']:.4g}, a = {bg['a']:.4g}, "
+            f"b = {bg['b']:.4g}; log-likelihood {bg['loglik']:.1f}"
+        )
     pn = result.get("pareto")
     if pn:
         say(

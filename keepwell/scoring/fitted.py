@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from keepwell.analytics import BetaGeoFitter, GammaGammaFitter, InsufficientData, ParetoNBDFitter
-from keepwell.analytics.btyd import TransactionModel
+from keepwell.analytics.model_base import TransactionModel
 from keepwell.analytics.summary import Summary
 from keepwell.errors import InvalidInput
 from keepwell.scoring.choice import NAMES, ModelName

@@ -21,7 +21,7 @@ from keepwell.analytics import (
     ParetoNBDFitter,
     Summary,
 )
-from keepwell.analytics.btyd import TransactionModel
+from keepwell.analytics.model_base import TransactionModel
 from keepwell.analytics.summary import UNIT_DAYS, Unit
 
 FloatArray = NDArray[np.float64]
@@ -32,33 +32,34 @@ def fit(summary: Summary, *, pareto: bool = False) -> dict[str, Any]:
     """{"bgnbd": {r, alpha, a, b, loglik, customers}, "gamma_gamma": {p, q, v, customers},
     "notes": […]}, and "pareto" on request.
 
-    The log-likelihood is the total over customers, as published. Gamma-Gamma is None
-    when it cannot be fitted, and so is Pareto/NBD; the notes say why.
+    The log-likelihood is the total over customers, as published. A model that cannot
+    be fitted is None and the notes say why; when no purchase model could be fitted
+    (BG/NBD, and Pareto/NBD if asked for) the BG/NBD reason is raised.
     """
-    bg = BetaGeoFitter().fit(summary.frequency, summary.recency, summary.T)
-    spend, customers, notes = fit_spend(summary)
-    result: dict[str, Any] = {
-        "unit": summary.unit,
-        "bgnbd": {
-            **bg.params_,
-            "loglik": bg.log_likelihood_,
-            "customers": round(bg.n_customers_),
-        },
-        "gamma_gamma": None if spend is None else {**spend.params_, "customers": customers},
-        "notes": notes,
-    }
+    notes: list[str] = []
+    result: dict[str, Any] = {"unit": summary.unit}
+    failed: InsufficientData | None = None
+    names: list[tuple[str, type[TransactionModel]]] = [("bgnbd", BetaGeoFitter)]
     if pareto:
+        names.append(("pareto", ParetoNBDFitter))
+    for key, kind in names:
         try:
-            pn = ParetoNBDFitter().fit(summary.frequency, summary.recency, summary.T)
+            model = kind().fit(summary.frequency, summary.recency, summary.T)
         except InsufficientData as exc:
-            result["pareto"] = None
-            notes.append(f"{exc}; Pareto/NBD not fitted.")
+            failed = failed or exc
+            result[key] = None
+            notes.append(f"{exc}; {str(exc).split(':')[0]} not fitted.")
         else:
-            result["pareto"] = {
-                **pn.params_,
-                "loglik": pn.log_likelihood_,
-                "customers": round(pn.n_customers_),
+            result[key] = {
+                **model.params_,
+                "loglik": model.log_likelihood_,
+                "customers": round(model.n_customers_),
             }
+    if failed is not None and not any(result[key] for key, _ in names):
+        raise failed
+    spend, customers, spend_notes = fit_spend(summary)
+    result["gamma_gamma"] = None if spend is None else {**spend.params_, "customers": customers}
+    result["notes"] = notes + spend_notes
     return result
 
 

@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 
 from keepwell import db
 from keepwell.analytics import BetaGeoFitter
-from keepwell.analytics.btyd import TransactionModel
 from keepwell.analytics.health import HealthWeights, health_score
 from keepwell.analytics.lifecycle import lifecycle_stage
+from keepwell.analytics.model_base import TransactionModel
 from keepwell.analytics.rfm import rfm
 from keepwell.cases.models import Case
 from keepwell.customers import derived

@@ -17,7 +17,7 @@ import pytest
 from keepwell.analytics import (
     InsufficientData,
     ParetoNBDFitter,
-    btyd,
+    model_base,
     optimiser,
     summary_from_transactions,
 )
@@ -33,15 +33,15 @@ def test_a_runaway_pareto_search_stops_at_the_runaway_bound(
         first["customer_id"], first["order_date"], first["amount"], "2000-06-30", unit="week"
     )
     furthest: list[float] = []
-    minimise = btyd.minimise
+    minimise = model_base.minimise
 
     def watched(*args: Any, **kwargs: Any) -> optimiser.Result:
         result = minimise(*args, **kwargs)
         furthest.append(float(np.abs(result.x).max()))
         return result
 
-    monkeypatch.setattr(btyd, "minimise", watched)
+    monkeypatch.setattr(model_base, "minimise", watched)
     with pytest.raises(InsufficientData, match=r"^Pareto/NBD: parameter\(s\) beta ran off"):
         ParetoNBDFitter().fit(s.frequency, s.recency, s.T)
     # stopped within one step of the runaway bound, far inside the box's edge
-    assert btyd.RUNAWAY <= furthest[0] < btyd.RUNAWAY + 2 < btyd.LOG_BOUND
+    assert model_base.RUNAWAY <= furthest[0] < model_base.RUNAWAY + 2 < model_base.LOG_BOUND

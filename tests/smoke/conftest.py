@@ -17,6 +17,7 @@ pytest.register_assert_rewrite("tests.smoke.api_cases")  # their asserts explain
 
 DEMO_CUSTOMERS = 100
 DEMO_SEED = 1
+MODEL_CUSTOMERS = 400
 
 
 @dataclass
@@ -58,6 +59,19 @@ def desk(demo: Demo, tmp_path: Path) -> Desk:
     if wal.exists():  # a log not yet folded into the file holds part of the desk
         shutil.copy(wal, path.with_name(path.name + "-wal"))
     (tmp_path / "home").mkdir()
+    return Desk(path, tmp_path / "home")
+
+
+@pytest.fixture
+def model_desk(tmp_path: Path) -> Desk:
+    """A 400-customer demo desk: enough customers for every customer model to fit (on
+    the 100-customer desk BG/NBD's b runs off)."""
+    (tmp_path / "home").mkdir()
+    path = tmp_path / "models.db"
+    keepwell(
+        "demo", "--no-serve", "--customers", str(MODEL_CUSTOMERS), "--seed", str(DEMO_SEED),
+        "--database", str(path), "--json", env=environment(tmp_path / "home"),
+    )  # fmt: skip
     return Desk(path, tmp_path / "home")
 
 
