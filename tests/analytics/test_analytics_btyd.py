@@ -282,7 +282,7 @@ def test_insufficient_data(model: type[BetaGeoFitter] | type[ParetoNBDFitter]) -
     with pytest.raises(InsufficientData, match="no customer made a repeat purchase"):
         model().fit(np.zeros(50), np.zeros(50), np.full(50, 10.0))
     # everybody bought steadily up to the end: nothing identifies dropout
-    with pytest.raises(InsufficientData):
+    with pytest.raises(InsufficientData, match="ran off to 0 or infinity"):
         model().fit(np.full(50, 3.0), np.full(50, 10.0), np.full(50, 10.0))
 
 
@@ -297,15 +297,16 @@ def test_insufficient_data_is_a_value_error_and_a_keepwell_error() -> None:
 def test_predict_before_fit(model: BetaGeoFitter | ParetoNBDFitter | GammaGammaFitter) -> None:
     with pytest.raises(NotFittedError, match="fit"):
         _ = model.params_
-    with pytest.raises(NotFittedError):
+    not_fitted = f"^{type(model).__name__} has not been fitted yet"
+    with pytest.raises(NotFittedError, match=not_fitted):
         _ = model.log_likelihood_
     if isinstance(model, GammaGammaFitter):
-        with pytest.raises(NotFittedError):
+        with pytest.raises(NotFittedError, match=not_fitted):
             model.conditional_expected_average_profit([1], [10.0])
     else:
-        with pytest.raises(NotFittedError):
+        with pytest.raises(NotFittedError, match=not_fitted):
             model.conditional_probability_alive([1], [2], [3])
-        with pytest.raises(NotFittedError):
+        with pytest.raises(NotFittedError, match=not_fitted):
             model.conditional_expected_number_of_purchases_up_to_time(10, [1], [2], [3])
     assert "not fitted" in repr(model)
 
