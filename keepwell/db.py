@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 # tables it never imported (orders.import_id -> imports, say). Importing the models
 # also registers the audit trail's session hook (keepwell/accounts/__init__.py).
 import keepwell.models  # noqa: F401
+from keepwell import faults
 from keepwell.errors import DatabaseNotReady
 from keepwell.tables import NAMING_CONVENTION, Base, UTCDateTime, sqlite_timestamp, table_of
 
@@ -67,9 +68,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = sa.create_engine(url, **kwargs)
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return sa.create_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = sa.create_engine(url, **kwargs)
+    faults.install(engine)  # nothing, unless a test asks for a fault point
+    return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
