@@ -201,7 +201,7 @@ def _check_browser_write(request: Request, row: Any, csrf: str) -> None:
 def _note_token_use(request: Request, session: Session, token: Any) -> None:
     """Keep the token's last-used time (to the minute, so most requests write nothing).
 
-    A write notes it in its own transaction. A read notes it in a transaction of its own,
+    A write notes it in the request's transaction. A read notes it in one of its own,
     to stay a read, and only if it can at once: while an import or a scoring run holds
     SQLite's one writer's lock (minutes, for a large file), the read is answered without
     waiting for it, and a later request notes the use.
