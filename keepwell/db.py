@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 # tables it never imported (orders.import_id -> imports, say). Importing the models
 # also registers the audit trail's session hook (keepwell/accounts/__init__.py).
 import keepwell.models  # noqa: F401
+from keepwell import faults
 from keepwell.errors import DatabaseNotReady
 from keepwell.tables import NAMING_CONVENTION, Base, UTCDateTime, sqlite_timestamp, table_of
 
@@ -51,11 +52,29 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 # committed meanwhile; one that starts as a writer waits its turn (the busy timeout).
 # Readers keep a plain BEGIN, so they run beside the writer in WAL mode.
 SQLITE_WRITE = "keepwell_sqlite_write"
+# Its value for a writer that does not wait its turn: BEGIN IMMEDIATE fails at once with
+# "database is locked" while another writer holds the lock (see sqlite_locked). For
+# writes that may be skipped, as a read's note of when its token was last used.
+SQLITE_WRITE_IF_FREE = "if free"
 
 
 def _on_sqlite_begin(conn: Connection) -> None:
     write = conn.get_execution_options().get(SQLITE_WRITE, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+    if write != SQLITE_WRITE_IF_FREE:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        return
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    raw.execute("PRAGMA busy_timeout = 0")
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+
+
+def sqlite_locked(exc: sa.exc.OperationalError) -> bool:
+    """SQLite's one writer's lock was taken by another connection."""
+    return "database is locked" in str(exc.orig)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -67,9 +86,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = sa.create_engine(url, **kwargs)
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return sa.create_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = sa.create_engine(url, **kwargs)
+    faults.install(engine)  # nothing, unless a test asks for a fault point
+    return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

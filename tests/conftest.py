@@ -25,6 +25,20 @@ from keepwell import db
 DATA = Path(__file__).resolve().parent / "data"
 CDNOW = DATA / "cdnow_sample.csv"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+CDNOW_ORDERS = 6919
+CDNOW_CUSTOMERS = 2357
+
+
+def write_cdnow_orders(path: Path) -> Path:
+    """The CDNOW sample as a shop's export (order ids, `created_at`): what `keepwell import
+    orders` takes, by its fast path on SQLite. A real history: the models fit on it."""
+    rows = CDNOW.read_text().splitlines()[1:]
+    with path.open("w") as f:
+        f.write("order_id,customer_id,created_at,amount\n")
+        for i, row in enumerate(rows):
+            customer, day, _quantity, amount = row.split(",")
+            f.write(f"N{i},{customer},{day},{amount}\n")
+    return path
 
 
 def postgres_url() -> str:

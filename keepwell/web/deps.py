@@ -59,15 +59,19 @@ class Runtime:
     reader: sessionmaker[Session]
     writer: sessionmaker[Session]
     secure_cookies: bool
+    # a writer that does not queue for SQLite's lock (db.SQLITE_WRITE_IF_FREE)
+    writer_if_free: sessionmaker[Session]
 
     @classmethod
     def for_engine(cls, engine: Engine, *, secure_cookies: bool = True) -> Runtime:
         writing = engine.execution_options(**{db.SQLITE_WRITE: True})
+        if_free = engine.execution_options(**{db.SQLITE_WRITE: db.SQLITE_WRITE_IF_FREE})
         return cls(
             engine=engine,
             reader=db.session_factory(engine),
             writer=db.session_factory(writing),
             secure_cookies=secure_cookies,
+            writer_if_free=db.session_factory(if_free),
         )
 
 
@@ -197,7 +201,10 @@ def _check_browser_write(request: Request, row: Any, csrf: str) -> None:
 def _note_token_use(request: Request, session: Session, token: Any) -> None:
     """Keep the token's last-used time (to the minute, so most requests write nothing).
 
-    A read writes it in a transaction of its own, to stay a read; a write in its own.
+    A write notes it in the request's transaction. A read notes it in one of its own,
+    to stay a read, and only if it can at once: while an import or a scoring run holds
+    SQLite's one writer's lock (minutes, for a large file), the read is answered without
+    waiting for it, and a later request notes the use.
     """
     now = clock.now()
     if not tokens.last_use_is_stale(token, now):
@@ -205,8 +212,12 @@ def _note_token_use(request: Request, session: Session, token: Any) -> None:
     if not _reading(request):
         tokens.note_use(session, token.id, now)
         return
-    with runtime(request).writer() as own, own.begin():
-        tokens.note_use(own, token.id, now)
+    try:
+        with runtime(request).writer_if_free() as own, own.begin():
+            tokens.note_use(own, token.id, now)
+    except sa.exc.OperationalError as exc:
+        if not db.sqlite_locked(exc):
+            raise
 
 
 def signed_in(request: Request, actor: CurrentActor) -> Actor:

@@ -5,12 +5,14 @@ app, so a new route is covered without touching this file."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from fastapi.routing import iter_route_contexts
 
 from keepwell import db
 from keepwell.accounts.tokens import revoke_token, token_for_secret
+from keepwell.ingest.demo import build_world
 from tests.api.conftest import Desk
 
 # Open to anyone, on purpose: signing in, the health check, and the API's description
@@ -81,22 +83,63 @@ def test_public_routes_answer_without_credentials(sqlite_desk: Desk) -> None:
     )
 
 
-def test_a_viewer_reads_but_cannot_write_anywhere(sqlite_desk: Desk) -> None:
+# The record a path parameter names: its table and key column. A read route with a new
+# parameter fails test_a_viewer_reads_every_record_and_writes_nothing until it is named here.
+RECORDS = {
+    "customer_id": ("customers", "id"),
+    "member_id": ("team_members", "id"),
+    "promise_id": ("promises", "id"),
+    "case_id": ("cases", "id"),
+    "task_id": ("tasks", "id"),
+    "survey_id": ("survey_invitations", "id"),
+    "feedback_id": ("feedback", "id"),
+    "action_id": ("feedback_actions", "id"),
+    "name": ("playbooks", "name"),
+    "goal_id": ("goals", "id"),
+    "review_id": ("account_reviews", "id"),
+}
+MISSING = "999999"  # no record has this id or name
+
+
+def test_a_viewer_reads_every_record_and_writes_nothing(sqlite_desk: Desk) -> None:
+    """The rule: a viewer may read everything and write nothing. So every read answers
+    exactly 200 for a record that is there and exactly 404 ("no …") for one that is not,
+    the same as the admin gets; every write answers 403 naming the role."""
+    build_world(sqlite_desk.engine, customers=40, today=date(2026, 11, 25))  # one of each
     client = sqlite_desk.client
-    viewer = sqlite_desk.auth("viewer")
-    writes = 0
+    viewer, admin = sqlite_desk.auth("viewer"), sqlite_desk.auth("admin")
+    with sqlite_desk.engine.connect() as conn:
+        existing = {
+            name: str(conn.exec_driver_sql(f"SELECT min({key}) FROM {table}").scalar_one())
+            for name, (table, key) in RECORDS.items()
+        }
+    assert "None" not in existing.values(), existing  # the demo desk has one of each
+    reads = records = writes = 0
     for method, path in routes(sqlite_desk):
         if (method, path) in PUBLIC or (method, path) in ANY_ROLE_WRITES:
             continue
-        response = client.request(method, concrete(path), headers=viewer, json={})
-        if method in READS:
-            assert response.status_code in (200, 404), (method, path, response.text)
-        else:
+        params = re.findall(r"\{([^}]+)\}", path)
+        if method not in READS:
+            response = client.request(method, concrete(path), headers=viewer, json={})
             assert response.status_code == 403, (method, path, response.text)
             assert response.json()["detail"][0]["field"] == "role"
             writes += 1
-    assert writes >= 25
-    assert client.get("/api/customers", headers=viewer).status_code == 200
+            continue
+        assert set(params) <= set(RECORDS), f"{path}: name the record of {params} in RECORDS"
+        there = path.format(**{p: existing[p] for p in params})
+        response = client.get(there, headers=viewer)
+        assert response.status_code == 200, (there, response.text)
+        reads += 1
+        if not params:
+            continue
+        missing = path.format(**dict.fromkeys(params, MISSING))
+        response = client.get(missing, headers=viewer)
+        assert response.status_code == 404, (missing, response.text)
+        assert response.json()["detail"][0]["reason"].startswith("no "), missing
+        assert response.json() == client.get(missing, headers=admin).json()
+        records += 1
+    assert reads >= 40 and records >= 15 and writes >= 25
+    assert client.get("/api/customers", headers=viewer).json()["items"]
 
 
 def test_a_member_cannot_do_what_only_an_admin_may(sqlite_desk: Desk) -> None:

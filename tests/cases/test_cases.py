@@ -92,7 +92,7 @@ def test_open_case_defaults_its_handler_to_the_owner(engine: Engine) -> None:
         assert (case.customer_id, case.member_id, case.status) == (ana_id, joao_id, "open")
         assert (case.severity, case.opened_at) == ("high", at("2026-11-25 12:00"))
         assert case.first_response_at is None and case.reopened_count == 0
-        with pytest.raises(NotFound):
+        with pytest.raises(NotFound, match="no case #999"):
             get_case(session, 999)
 
 
@@ -264,11 +264,12 @@ def test_resolving_twice_or_with_bad_input_writes_nothing(engine: Engine) -> Non
     with (
         clock.frozen("2026-11-27"),
         db.transaction(engine) as session,
-        pytest.raises(InvalidInput),
+        pytest.raises(InvalidInput) as caught,
     ):
         resolve(
             session, get_case(session, case_id), resolution="again", root_cause_category="product"
         )
+    assert caught.value.field == "status"
     assert count(engine, Task) == 1
 
 
@@ -277,10 +278,12 @@ def test_a_confirmed_case_takes_no_more_answers(engine: Engine) -> None:
     resolved(engine, case_id)
     with clock.frozen("2026-12-01"), db.transaction(engine) as session:
         case = confirm(session, get_case(session, case_id), channel=None)
-        with pytest.raises(InvalidInput):
+        with pytest.raises(InvalidInput, match="confirmed closed") as caught:
             respond(session, case, summary="hello")
-        with pytest.raises(InvalidInput):
+        assert caught.value.field == "status"
+        with pytest.raises(InvalidInput, match="cannot confirm") as caught:
             confirm(session, case)
+        assert caught.value.field == "status"
     assert count(engine, Touch) == 0  # confirmed without logging a conversation
 
 
@@ -308,8 +311,9 @@ def test_case_filter(engine: Engine) -> None:
         assert ids(limit=1) == [c3.id]
     bads: list[dict[str, Any]] = [{"limit": 0}, {"status": "closed"}, {"severity": "meh"}]
     for bad in bads:
-        with pytest.raises(InvalidInput):
+        with pytest.raises(InvalidInput) as caught:
             CaseFilter(**bad)
+        assert caught.value.field == next(iter(bad))
 
 
 def test_case_metrics(engine: Engine) -> None:

@@ -98,22 +98,50 @@ def test_cadences_by_segment_and_customer(desk: str) -> None:
     assert code == 1 and "1 to 3660 days" in err
 
 
+@pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs Linux /proc")
 def test_a_command_waits_for_another_writer_instead_of_failing(desk: str) -> None:
-    """While another process holds SQLite's write lock, a command waits its turn."""
+    """While another process holds SQLite's write lock, a command waits its turn: the
+    lock is let go only once the command is seen waiting (asleep in SQLite's busy
+    handler). A command that did not wait would fail at once ("database is locked")."""
+    import os
     import sqlite3
-    import threading
+    import subprocess
+    import sys
     import time
 
     path = desk.removeprefix("sqlite:///")
-    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     holder.execute("UPDATE customers SET name = name")
-    released = threading.Timer(1.0, lambda: holder.execute("COMMIT"))
-    released.start()
-    started = time.monotonic()
-    code, _, err = run("log", "C1", "--channel", "note", "-s", "Waited for the lock")
-    waited = time.monotonic() - started
-    released.join()
-    holder.close()
-    assert code == 0, err
-    assert waited >= 0.9  # it waited for the other writer rather than failing
+    command = subprocess.Popen(
+        [sys.executable, "-m", "keepwell", "log", "C1", "--channel", "note",
+         "-s", "Waited for the lock"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "KEEPWELL_LOG_DIR": str(Path(path).parent / "log")},
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not asleep(command.pid):  # the only sleep of a command is the lock's wait
+            assert command.poll() is None, command.communicate()
+            assert time.monotonic() < deadline, "the command never waited for the lock"
+            time.sleep(0.02)
+        holder.execute("COMMIT")
+        out, err = command.communicate(timeout=60)
+    finally:
+        holder.close()
+        if command.poll() is None:
+            command.kill()
+            command.wait()
+    assert command.returncode == 0, err
+    assert "next check-in" in out
+    code, out, _ = run("show", "C1")
+    assert code == 0 and "Waited for the lock" in out
+
+
+def asleep(pid: int) -> bool:
+    try:
+        return "nanosleep" in Path(f"/proc/{pid}/wchan").read_text()
+    except OSError:
+        return False
+
+

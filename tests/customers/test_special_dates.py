@@ -102,14 +102,20 @@ def test_add_special_date_rejects_bad_input(engine: Engine) -> None:
     with transaction(engine) as session:
         bea = customer(session, "Bea")
         add_special_date(session, bea, kind="renewal", on_date=date(2024, 3, 9))
-        for kwargs in (
-            {"kind": "birthday", "on_date": date(1990, 1, 1)},
-            {"kind": "wedding", "on_date": date(1990, 1, 1)},
-            {"kind": "renewal", "on_date": date(2024, 3, 9)},  # the same again
-            {"kind": "custom", "on_date": date(2024, 3, 9), "label": "x" * 201},
+        for kwargs, field, why in (
+            ({"kind": "birthday", "on_date": date(1990, 1, 1)}, "kind", "use set_birthday"),
+            ({"kind": "wedding", "on_date": date(1990, 1, 1)}, "kind", "unknown kind 'wedding'"),
+            # the same again
+            ({"kind": "renewal", "on_date": date(2024, 3, 9)}, "on_date", "recorded already"),
+            (
+                {"kind": "custom", "on_date": date(2024, 3, 9), "label": "x" * 201},
+                "label",
+                "longer than 200 characters",
+            ),
         ):
-            with pytest.raises(InvalidInput):
+            with pytest.raises(InvalidInput, match=why) as caught:
                 add_special_date(session, bea, **kwargs)  # type: ignore[arg-type]
+            assert caught.value.field == field
         assert session.scalar(sa.select(sa.func.count()).select_from(SpecialDate)) == 1
 
 
@@ -119,7 +125,7 @@ def test_delete_special_date(engine: Engine) -> None:
         row = add_special_date(session, bea, kind="renewal", on_date=date(2024, 3, 9))
         delete_special_date(session, row.id)
         assert list_special_dates(session, bea) == []
-        with pytest.raises(NotFound):
+        with pytest.raises(NotFound, match=f"no special date #{row.id}$"):
             delete_special_date(session, row.id)
 
 
@@ -128,8 +134,9 @@ def test_set_birthday_keeps_the_month_day(engine: Engine) -> None:
         bea = customer(session, "Bea")
         set_birthday(session, bea, date(1990, 2, 29 - 1))
         assert (bea.birthday, bea.birthday_md) == (date(1990, 2, 28), 228)
-        with pytest.raises(InvalidInput):
+        with pytest.raises(InvalidInput, match="2026-11-26 is in the future") as caught:
             set_birthday(session, bea, date(2026, 11, 26))
+        assert caught.value.field == "birthday"
         set_birthday(session, bea, None)
         assert (bea.birthday, bea.birthday_md) == (None, None)
 
@@ -158,8 +165,9 @@ def test_windows_take_in_29_february_on_the_28th_of_other_years() -> None:
 
 def test_days_ahead_and_limit_are_checked() -> None:
     for kwargs in ({"days_ahead": -1}, {"days_ahead": 365}, {"limit": 0}):
-        with pytest.raises(InvalidInput):
+        with pytest.raises(InvalidInput) as caught:
             upcoming_statements(today=date(2026, 1, 1), **kwargs)  # type: ignore[arg-type]
+        assert caught.value.field == next(iter(kwargs))
 
 
 # --- coming up ---------------------------------------------------------------------

@@ -173,8 +173,9 @@ def test_bad_answers_write_nothing(world: World) -> None:
         with pytest.raises(InvalidInput) as refused:
             surveys.invite(session, customer(session, world, "Rui"), "nps", expires_days=0)
         assert refused.value.field == "expires_days"
-        with pytest.raises(InvalidInput):
+        with pytest.raises(InvalidInput, match="no case #999 of this customer") as refused:
             surveys.invite(session, customer(session, world, "Rui"), "csat", case_id=999)
+        assert refused.value.field == "case_id"
     assert counts(world.engine) == before
 
 
@@ -212,8 +213,9 @@ def test_the_two_sided_scorecard_and_latest_scores(world: World) -> None:
         both = service.scorecards(session, rui)
         assert both["theirs"]["ratings"]["delivery"] == 2 and both["theirs"]["mean"] == 3.5
         assert both["ours"]["ratings"]["predictability"] == 2 and both["ours"]["mean"] == 3.75
-        with pytest.raises(InvalidInput):
+        with pytest.raises(InvalidInput, match="unknown category 'quality'") as refused:
             answers.rate_relationship(session, rui, {"quality": 5})
+        assert refused.value.field == "ratings"
     with clock.frozen(NOW + timedelta(days=1)), db.transaction(world.engine) as session:
         answers.record_feedback(session, customer(session, world, "Rui"), "nps", score=10)
     with clock.frozen(NOW + timedelta(days=2)), db.transaction(world.engine) as session:
@@ -253,10 +255,13 @@ def test_the_filter(world: World) -> None:
         )
         assert names(loop="closed") == [c["Rui"]]
         assert names(loop="open") == sorted([c["Bea"], c["Carl"]])
-        for bad in ({"loop": "half"}, {"min_score": 11}, {"min_score": 5, "max_score": 4},
-                    {"kind": "poll"}, {"limit": 0}, {"since": NOW.replace(tzinfo=None)}):  # fmt: skip
-            with pytest.raises(InvalidInput):
+        for bad, field in (({"loop": "half"}, "loop"), ({"min_score": 11}, "min_score"),
+                           ({"min_score": 5, "max_score": 4}, "max_score"),
+                           ({"kind": "poll"}, "kind"), ({"limit": 0}, "limit"),
+                           ({"since": NOW.replace(tzinfo=None)}, "since")):  # fmt: skip
+            with pytest.raises(InvalidInput) as refused:
                 service.FeedbackFilter(**bad)  # type: ignore[arg-type]
+            assert refused.value.field == field
 
 
 def _outbound(session: Session, customer_id: int) -> list[Touch]:

@@ -44,9 +44,18 @@ def test_groups_and_median() -> None:
     assert median([1.0, 5.0, 2.0]) == 2.0 and median([]) is None
 
 
-@pytest.mark.parametrize("bad", [[11], [-1], [2.5], [float("nan")], [[1, 2]]])
-def test_scores_out_of_range_are_refused(bad: list[object]) -> None:
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    ("bad", "why"),
+    [
+        ([11], "must lie between 0 and 10"),
+        ([-1], "must lie between 0 and 10"),
+        ([2.5], "must be whole numbers"),
+        ([float("nan")], "must be numbers"),
+        ([[1, 2]], "must be a flat sequence"),
+    ],
+)
+def test_scores_out_of_range_are_refused(bad: list[object], why: str) -> None:
+    with pytest.raises(ValueError, match=f"^NPS scores {why}$"):
         nps(bad)  # type: ignore[arg-type]
 
 

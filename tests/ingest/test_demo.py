@@ -232,7 +232,7 @@ def test_a_failure_midway_writes_nothing(mem: Engine) -> None:
     def explode(done: int, total: int) -> None:
         raise RuntimeError("interrupted")
 
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match=r"^interrupted$"):
         build_world(mem, customers=1200, today=TODAY, progress=explode)
     assert {name: count(mem, name) for name in TABLES} == dict.fromkeys(TABLES, 0)
 
@@ -244,10 +244,12 @@ def test_reports_progress_per_chunk(mem: Engine) -> None:
 
 
 def test_rejects_nonsense_sizes(mem: Engine) -> None:
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput, match="must be at least 1") as caught:
         build_world(mem, customers=0, today=TODAY)
-    with pytest.raises(InvalidInput):
+    assert caught.value.field == "customers"
+    with pytest.raises(InvalidInput, match="must be at least 1") as caught:
         build_world(mem, customers=10, years=0, today=TODAY)
+    assert caught.value.field == "years"
 
 
 def test_reuses_team_members_already_there(mem: Engine) -> None:

@@ -262,8 +262,9 @@ def test_pass_it_on_reaches_only_the_customers_it_concerns(
         ).all() == [world["dora"]]
         for bad in ({"url": "javascript:alert(1)"}, {"topics": []}, {"title": " "}):
             fields = {"title": "T", "url": "https://x.example", "topics": ["a"], **bad}
-            with pytest.raises(InvalidInput):
+            with pytest.raises(InvalidInput) as caught:
                 add_resource(session, **fields)  # type: ignore[arg-type]
+            assert caught.value.field == next(iter(bad))
 
 
 def test_what_we_did_for_you_and_privacy(engine: Engine, world: dict[str, int]) -> None:

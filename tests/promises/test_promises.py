@@ -117,7 +117,7 @@ def test_what_of_2000_characters_is_accepted(engine: Engine) -> None:
 
 
 def test_get_promise_of_an_unknown_id_is_not_found(engine: Engine) -> None:
-    with db.transaction(engine) as session, pytest.raises(NotFound):
+    with db.transaction(engine) as session, pytest.raises(NotFound, match="no promise #999"):
         get_promise(session, 999)
 
 
@@ -182,10 +182,12 @@ def test_keeping_in_the_future_or_before_it_was_made_is_refused(engine: Engine) 
     _, _, promise_id = world(engine)
     with clock.frozen(NOW), db.transaction(engine) as session:
         promise = get_promise(session, promise_id)
-        with pytest.raises(InvalidInput):
+        with pytest.raises(InvalidInput, match="cannot be kept in the future") as caught:
             complete_promise(session, promise, at=at("2026-11-28 12:00"))
-        with pytest.raises(InvalidInput):
+        assert caught.value.field == "at"
+        with pytest.raises(InvalidInput, match="before the promise was made") as caught:
             complete_promise(session, promise, at=at("2026-11-20 12:00"))
+        assert caught.value.field == "at"
         assert promise.status == "open"
 
 
@@ -206,8 +208,9 @@ def test_break_needs_an_outcome_and_cancel_does_not(engine: Engine) -> None:
         )
         cancel_promise(session, other)
         assert other.status == "cancelled"
-        with pytest.raises(InvalidInput):
+        with pytest.raises(InvalidInput, match="it is cancelled") as caught:
             break_promise(session, other, outcome="too late")
+        assert caught.value.field == "status"
 
 
 # --- progress updates and slips ---------------------------------------------------
@@ -388,8 +391,9 @@ def test_promise_filter(engine: Engine) -> None:
         assert ids(limit=2) == [p1.id, p4.id]
     bads: list[dict[str, Any]] = [{"limit": 0}, {"limit": 501}, {"status": "done"}]
     for bad in bads:
-        with pytest.raises(InvalidInput):
+        with pytest.raises(InvalidInput) as caught:
             PromiseFilter(**bad)
+        assert caught.value.field == next(iter(bad))
 
 
 # --- the kept rate ----------------------------------------------------------------
@@ -445,8 +449,9 @@ def test_kept_rate_arithmetic_leaves_cancelled_out(engine: Engine) -> None:
 
         empty = kept_rate(session, start=at("2025-01-01"), end=at("2025-02-01"))
         assert (empty.due, empty.rate) == (0, None)
-        with pytest.raises(InvalidInput):
+        with pytest.raises(InvalidInput, match="must come after its start") as caught:
             kept_rate(session, start=end, end=start)
+        assert caught.value.field == "end"
 
 
 def test_kept_rate_counts_slips_and_promises_nobody_owns(engine: Engine) -> None:

@@ -59,7 +59,7 @@ def test_make_change_close_reopen_and_delete_a_goal(engine: Engine) -> None:
         assert trail == ["insert", "update", "update"]  # every change is audited
         delete_goal(session, get_goal(session, goal_id))
     assert goals(engine) == 0
-    with db.transaction(engine) as session, pytest.raises(NotFound):
+    with db.transaction(engine) as session, pytest.raises(NotFound, match=f"no goal #{goal_id}$"):
         get_goal(session, goal_id)
 
 

@@ -14,7 +14,7 @@ from keepwell import clock
 from keepwell.accounts.models import TeamMember
 from keepwell.customers.models import Customer
 from keepwell.db import transaction
-from keepwell.errors import InvalidInput, NotFound
+from keepwell.errors import Conflict, InvalidInput, NotFound
 from keepwell.tasks import service
 from keepwell.tasks.completion import complete_task
 from keepwell.tasks.models import Task
@@ -175,15 +175,16 @@ def test_two_sessions_creating_the_same_task_at_once_make_one(engine: Engine) ->
 def test_reason_and_kind_are_checked(engine: Engine) -> None:
     with clock.frozen(TODAY), transaction(engine) as session:
         bea = customer(session)
-        for kwargs in (
-            {"reason": "   "},
-            {"reason": "x" * 1001},
-            {"reason": "Fine.", "kind": ""},
-            {"reason": "Fine.", "kind": "k" * 41},
+        for kwargs, field in (
+            ({"reason": "   "}, "reason"),
+            ({"reason": "x" * 1001}, "reason"),
+            ({"reason": "Fine.", "kind": ""}, "kind"),
+            ({"reason": "Fine.", "kind": "k" * 41}, "kind"),
         ):
             args = {"kind": "follow_up", **kwargs}
-            with pytest.raises(InvalidInput):
+            with pytest.raises(InvalidInput) as caught:
                 create_task(session, bea, due_on=DAY, **args)  # type: ignore[arg-type]
+            assert caught.value.field == field
         assert count(session, Task) == 0
 
 
@@ -239,24 +240,27 @@ def test_reassign(engine: Engine) -> None:
         assert task.member_id == cy.id
         assert list_tasks(session, TaskFilter(member_id=cy.id)) == [task]
         assert list_tasks(session, TaskFilter(member_id=ana.id)) == []
-        with pytest.raises(InvalidInput):
+        with pytest.raises(InvalidInput, match="not an active team member") as caught:
             reassign_task(session, task, gone)
+        assert caught.value.field == "member"
         assert task.member_id == cy.id
 
 
 @pytest.mark.parametrize(
-    "close, action",
+    "close, action, field",
     [
-        ("done", lambda s, t: complete_task(s, t, outcome="again")),
-        ("done", lambda s, t: cancel_task(s, t, reason="no")),
-        ("cancelled", lambda s, t: snooze_task(s, t, until=date(2026, 12, 1))),
-        ("cancelled", lambda s, t: reassign_task(s, t, None)),
-        ("cancelled", lambda s, t: complete_task(s, t)),
-        ("open", lambda s, t: snooze_task(s, t, until=DAY)),
-        ("open", lambda s, t: complete_task(s, t, channel="pigeon")),
+        ("done", lambda s, t: complete_task(s, t, outcome="again"), "status"),
+        ("done", lambda s, t: cancel_task(s, t, reason="no"), "status"),
+        ("cancelled", lambda s, t: snooze_task(s, t, until=date(2026, 12, 1)), "status"),
+        ("cancelled", lambda s, t: reassign_task(s, t, None), "status"),
+        ("cancelled", lambda s, t: complete_task(s, t), "status"),
+        ("open", lambda s, t: snooze_task(s, t, until=DAY), "until"),
+        ("open", lambda s, t: complete_task(s, t, channel="pigeon"), "channel"),
     ],
 )
-def test_invalid_transitions_write_nothing(engine: Engine, close: str, action: object) -> None:
+def test_invalid_transitions_write_nothing(
+    engine: Engine, close: str, action: object, field: str
+) -> None:
     with clock.frozen(TODAY), transaction(engine) as session:
         task = create_task(session, customer(session), kind="follow_up", due_on=DAY, reason="X.")
         if close == "done":
@@ -268,8 +272,13 @@ def test_invalid_transitions_write_nothing(engine: Engine, close: str, action: o
         before = describe(session, [get_task(session, task_id)])
         touches = count(session, Touch)
     # the caller commits anyway: nothing may have been written
-    with clock.frozen(TODAY), transaction(engine) as session, pytest.raises(InvalidInput):
+    with (
+        clock.frozen(TODAY),
+        transaction(engine) as session,
+        pytest.raises(InvalidInput) as caught,
+    ):
         action(session, get_task(session, task_id))  # type: ignore[operator]
+    assert caught.value.field == field
     with transaction(engine) as session:
         assert describe(session, [get_task(session, task_id)]) == before
         assert count(session, Touch) == touches
@@ -299,12 +308,13 @@ def test_filters(engine: Engine) -> None:
         rows = describe(session, [dans])
         assert rows[0]["customer"] == "Dan" and rows[0]["member"] == "cy@example.com"
     for bad in ({"status": "later"}, {"limit": 0}, {"limit": 501}):
-        with pytest.raises(InvalidInput):
+        with pytest.raises(InvalidInput) as caught:
             TaskFilter(**bad)  # type: ignore[arg-type]
+        assert caught.value.field == next(iter(bad))
 
 
 def test_get_task_of_an_unknown_id(engine: Engine) -> None:
-    with transaction(engine) as session, pytest.raises(NotFound):
+    with transaction(engine) as session, pytest.raises(NotFound, match="no task #404"):
         get_task(session, 404)
 
 
@@ -319,8 +329,12 @@ def test_a_task_changed_meanwhile_is_not_overwritten(engine: Engine) -> None:
             complete_task(theirs, get_task(theirs, task_id), outcome="Theirs.")
         # PostgreSQL: the version check refuses the update. SQLite: a write from a
         # read snapshot that is out of date is refused outright (SQLITE_BUSY_SNAPSHOT).
-        expected = InvalidInput if engine.dialect.name == "postgresql" else sa.exc.OperationalError
-        with pytest.raises(expected):
+        expected: tuple[type[Exception], str] = (
+            (Conflict, "changed by someone else meanwhile")
+            if engine.dialect.name == "postgresql"
+            else (sa.exc.OperationalError, "database is locked")
+        )
+        with pytest.raises(expected[0], match=expected[1]):
             cancel_task(mine, stale, reason="Mine.")
         mine.rollback()
     with transaction(engine) as session:

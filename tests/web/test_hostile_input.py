@@ -132,10 +132,11 @@ def test_no_nul_is_stored_whoever_writes(desk: Desk) -> None:
     with pytest.raises(InvalidInput) as refused, db.transaction(desk.engine) as session:
         create_customer(session, {"name": "Carl\x00Roth"})
     assert (refused.value.field, refused.value.reason) == ("name", NUL)
-    with pytest.raises(InvalidInput), db.transaction(desk.engine) as session:
+    with pytest.raises(InvalidInput) as refused, db.transaction(desk.engine) as session:
         customer = session.get(Customer, desk.customer_id)
         assert customer is not None
         customer.company = "Roth\x00 GmbH"
+    assert (refused.value.field, refused.value.reason) == ("company", NUL)
     with db.transaction(desk.engine) as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Customer)) == 1
         assert session.get(Customer, desk.customer_id).company in (None, "")  # type: ignore[union-attr]

@@ -122,21 +122,29 @@ def test_sign_in_with_the_form_then_sign_out(shop: World) -> None:
 
 
 def test_wrong_passwords_are_slowed_down_like_the_api(shop: World) -> None:
+    """On a fixed clock: the wait is counted on it, not raced against the real one."""
     client = TestClient(create_app(shop.engine), base_url="https://testserver")
-    for _ in range(2):
-        wrong = client.post("/sign-in", data={"email": ADMIN, "password": "guess"})
-        assert wrong.status_code == 401
-        assert "Wrong e-mail address or password." in wrong.text
-    third = client.post("/sign-in", data={"email": ADMIN, "password": "guess"})
-    assert third.status_code == 401 and "Wait 2 seconds" in third.text
+    with clock.frozen("2026-11-25T09:00:00") as start:
+        for _ in range(2):
+            wrong = client.post("/sign-in", data={"email": ADMIN, "password": "guess"})
+            assert wrong.status_code == 401
+            assert "Wrong e-mail address or password." in wrong.text
+        third = client.post("/sign-in", data={"email": ADMIN, "password": "guess"})
+        assert third.status_code == 401 and "Wait 2 seconds" in third.text
     # during the wait even the right password is refused, unchecked
-    throttled = client.post("/sign-in", data={"email": ADMIN, "password": PASSWORD})
-    assert throttled.status_code == 429 and "Too many failed sign-ins" in throttled.text
-    assert int(throttled.headers["Retry-After"]) >= 1
-    assert "keepwell_session" not in client.cookies
-    # the same throttle as POST /api/session: the API refuses too
-    api = client.post("/api/session", json={"email": ADMIN, "password": PASSWORD})
-    assert api.status_code == 429
+    with clock.frozen(start + timedelta(seconds=1)):
+        throttled = client.post("/sign-in", data={"email": ADMIN, "password": PASSWORD})
+        assert throttled.status_code == 429 and "Too many failed sign-ins" in throttled.text
+        assert throttled.headers["Retry-After"] == "1"
+        assert "keepwell_session" not in client.cookies
+        # the same throttle as POST /api/session: the API refuses too
+        api = client.post("/api/session", json={"email": ADMIN, "password": PASSWORD})
+        assert api.status_code == 429 and api.headers["Retry-After"] == "1"
+    with clock.frozen(start + timedelta(seconds=2)):  # the wait is over
+        answer = client.post(
+            "/sign-in", data={"email": ADMIN, "password": PASSWORD}, follow_redirects=False
+        )
+        assert answer.status_code == 303 and "keepwell_session" in client.cookies
 
 
 def test_bad_sign_ins_answer_with_the_form(shop: World) -> None:
