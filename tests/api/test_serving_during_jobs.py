@@ -24,7 +24,7 @@ from keepwell import db, faults
 from keepwell.accounts.service import add_member
 from keepwell.accounts.tokens import create_token
 from keepwell.customers.models import Customer
-from tests.api.test_concurrency import server  # noqa: F401 - the fixture, shared
+from tests.api.test_concurrency import server, writer  # noqa: F401 - the fixture, shared
 from tests.conftest import CDNOW_CUSTOMERS, CDNOW_ORDERS, write_cdnow_orders
 
 READS = 5
@@ -61,7 +61,7 @@ def test_reads_are_answered_while_an_import_and_a_scoring_run_hold_their_writes(
     tmp_path: Path,
 ) -> None:
     base, log = server
-    with db.transaction(engine) as session:
+    with db.transaction(writer(engine)) as session:
         member = add_member(session, "ana@shop.example", "Ana", "member")
         _, token = create_token(session, member, "t")
         session.add(Customer(name="Bea", external_id="B1", tags=[]))
