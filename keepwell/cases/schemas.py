@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
-from keepwell.tasks.schemas import TaskPublic
+from keepwell.cases import service
+from keepwell.cases.models import Case
+from keepwell.tasks.schemas import TaskPublic, task_views
 from keepwell.touches.schemas import InteractionPublic
 from keepwell.web.schemas import Output
 
@@ -36,3 +39,14 @@ class CaseDetail(BaseModel):
     case: CasePublic
     interactions: list[InteractionPublic]  # the conversation, oldest first
     tasks: list[TaskPublic]  # its confirmation tasks, one per resolution
+
+
+def case_detail(session: Session, case: Case) -> CaseDetail:
+    """A case with its conversation and its confirmation tasks."""
+    return CaseDetail(
+        case=CasePublic.model_validate(case),
+        interactions=[
+            InteractionPublic.model_validate(t) for t in service.case_touches(session, case)
+        ],
+        tasks=task_views(session, service.case_tasks(session, case)),
+    )

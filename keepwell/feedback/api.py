@@ -8,10 +8,9 @@ from typing import Annotated, Literal
 from fastapi import Query, Request, Response
 from pydantic import Field
 
-from keepwell import clock
 from keepwell.feedback import answers, common, loop, service
 from keepwell.feedback import surveys as invitations
-from keepwell.feedback.models import Feedback, FeedbackAction, Kind, SurveyInvitation, SurveyKind
+from keepwell.feedback.models import Feedback, FeedbackAction, Kind, SurveyKind
 from keepwell.feedback.schemas import (
     ActionPublic,
     Closed,
@@ -20,6 +19,8 @@ from keepwell.feedback.schemas import (
     SurveyPublic,
     SurveySent,
 )
+from keepwell.feedback.schemas import action_public as _action
+from keepwell.feedback.schemas import survey_public as _survey
 from keepwell.touches.models import Channel
 from keepwell.web.deps import (
     CurrentActor,
@@ -89,33 +90,12 @@ surveys = router("surveys")
 feedback = router("feedback")
 
 
-def _survey(invitation: SurveyInvitation) -> SurveyPublic:
-    found = SurveyPublic.model_validate(invitation)
-    if invitation.used_at is not None:
-        found.status = "answered"
-    else:
-        found.status = "expired" if clock.now() >= invitation.expires_at else "open"
-    return found
-
-
 def _feedback(
     session: DbSession, item: Feedback, response: Response | None = None
 ) -> FeedbackPublic:
     if response is not None:
         response.headers["ETag"] = etag(item.version)
     return FeedbackPublic.model_validate(service.describe(session, [item])[0])
-
-
-def _action(session: DbSession, action: FeedbackAction) -> ActionPublic:
-    return ActionPublic(
-        id=action.id,
-        what=action.what,
-        member_id=action.member_id,
-        created_at=action.created_at,
-        done_at=action.done_at,
-        feedback_ids=loop.linked_ids(session, action.id),
-        version=action.version,
-    )
 
 
 @surveys.post("/surveys", response_model=SurveySent, status_code=201)

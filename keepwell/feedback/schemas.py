@@ -7,7 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
+from keepwell import clock
+from keepwell.feedback import loop
+from keepwell.feedback.models import FeedbackAction, SurveyInvitation
 from keepwell.web.schemas import Output
 
 
@@ -72,3 +76,26 @@ class Closed(BaseModel):
     told_feedback_ids: list[int]  # loops this closed
     customers_told: int  # one interaction logged for each
     already_told: int
+
+
+def survey_public(invitation: SurveyInvitation) -> SurveyPublic:
+    """A survey, with its status now: open, answered or expired."""
+    found = SurveyPublic.model_validate(invitation)
+    if invitation.used_at is not None:
+        found.status = "answered"
+    else:
+        found.status = "expired" if clock.now() >= invitation.expires_at else "open"
+    return found
+
+
+def action_public(session: Session, action: FeedbackAction) -> ActionPublic:
+    """An action, with the feedback linked to it."""
+    return ActionPublic(
+        id=action.id,
+        what=action.what,
+        member_id=action.member_id,
+        created_at=action.created_at,
+        done_at=action.done_at,
+        feedback_ids=loop.linked_ids(session, action.id),
+        version=action.version,
+    )
