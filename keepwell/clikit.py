@@ -10,6 +10,7 @@ and what a command needs loads when it runs.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import inspect
@@ -21,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import typer
 from rich.console import Console, RenderableType
@@ -207,16 +208,20 @@ def moment(*names: str, help: str, at: time = time(0, 0)) -> Any:
     return typer.Option(*names, parser=read, metavar="TIME", help=help)
 
 
-def one_of(*names: str, values: Sequence[str], help: str | None = None) -> Any:
-    """An option that takes one of `values` (any case); its help names them."""
+def one_of(
+    *names: str, values: Sequence[str], help: str | None = None, every: str | None = None
+) -> Any:
+    """An option that takes one of `values` (any case); its help names them. `every`: a
+    word that means any value (the option reads it as None)."""
+    allowed = [*values, every] if every else list(values)
 
-    def read(text: str) -> str:
+    def read(text: str) -> str | None:
         value = text.strip().lower()
-        if value not in values:
-            raise typer.BadParameter(f"use one of {', '.join(values)}")
-        return value
+        if value not in allowed:
+            raise typer.BadParameter(f"use one of {', '.join(allowed)}")
+        return None if value == every else value
 
-    return typer.Option(*names, parser=read, help=help or f"One of {', '.join(values)}.")
+    return typer.Option(*names, parser=read, help=help or f"One of {', '.join(allowed)}.")
 
 
 @typing.overload
@@ -431,6 +436,52 @@ def listing(
     for row in rows:
         table.add_row(*(cell(value(row)) for _, value in columns))
     return table
+
+
+@dataclass(frozen=True)
+class Listing(Generic[Row]):
+    """What a list command found: the rows (output models) and the table's columns."""
+
+    rows: Sequence[Row]
+    columns: Sequence[Column[Row]]
+    empty: str | None = None  # said when there are no rows
+
+
+def lists(
+    filter_type: type[Any], **options: Any
+) -> Callable[[Callable[..., Listing[Any]]], Callable[..., None]]:
+    """A list command made of its list's filter — the one the API and the pages use.
+
+    `options` gives each field of the filter the command line reads its option (the
+    field's name → an annotated type, e.g. `member_id=clikit.Owner`); its default is the
+    filter's own. `--limit` (up to 500, unless `options` says otherwise) and `--json` come
+    with it. The command gets the session and the filter, which checks the values
+    itself, and returns a Listing: shown as the API's JSON, or as a table. It runs
+    `on_desk`.
+    """
+    defaults = {field.name: field.default for field in dataclasses.fields(filter_type)}
+    read = dict(options)
+    read.setdefault("limit", Limit)
+
+    def decorate(command: Callable[..., Listing[Any]]) -> Callable[..., None]:
+        def run(session: Session, as_json: bool = False, **values: Any) -> Shown:
+            found = command(session, filter_type(**values))
+            return listing(found.rows, found.columns, as_json=as_json, empty=found.empty)
+
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        params = [inspect.Parameter("session", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        params += [
+            inspect.Parameter(name, keyword, default=defaults[name], annotation=option)
+            for name, option in read.items()
+        ]
+        params.append(inspect.Parameter("as_json", keyword, default=False, annotation=JsonOpt))
+        run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        run.__annotations__ = {p.name: p.annotation for p in params[1:]}
+        for name in ("__module__", "__name__", "__qualname__", "__doc__"):
+            setattr(run, name, getattr(command, name))
+        return on_desk(run)
+
+    return decorate
 
 
 def record_json(record: BaseModel) -> JSON:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from keepwell import clikit
+from keepwell.accounts.audit import AuditFilter
+from keepwell.accounts.schemas import AuditEntryPublic
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -226,30 +229,20 @@ def token_revoke(
 
 
 @audit_app.command("list")
-@clikit.on_desk
-def audit_list(
-    session: Session,
-    customer: clikit.CustomerRef = None,
-    member: Annotated[
+@clikit.lists(
+    AuditFilter,
+    customer_id=clikit.CustomerRef,
+    member_id=Annotated[
         clikit.MemberId,
         typer.Option("--member", metavar="EMAIL", help="Changes made by this member."),
-    ] = None,
-    limit: clikit.Limit = 50,
-    as_json: clikit.JsonOpt = False,
-) -> clikit.Shown:
+    ],
+)
+def audit_list(session: Session, filters: AuditFilter) -> clikit.Listing[AuditEntryPublic]:
     """Who changed what, newest first.
 
     --json prints what GET /api/audit answers."""
-    import json
+    from keepwell.accounts.audit import list_entries
 
-    from keepwell.accounts.audit import AuditFilter, list_entries
-    from keepwell.accounts.schemas import AuditEntryPublic
-
-    filters = AuditFilter(
-        customer_id=customer,
-        member_id=member,
-        limit=limit,
-    )
     rows = [AuditEntryPublic.model_validate(e) for e in list_entries(session, filters)]
     who = clikit.names(session, rows)
 
@@ -257,14 +250,11 @@ def audit_list(
         shown = entry.before if entry.action == "delete" else entry.after
         return json.dumps(shown, ensure_ascii=False, default=str)[:120] if shown else ""
 
-    return clikit.listing(
-        rows,
-        (
-            ("when", lambda e: e.at.strftime("%Y-%m-%d %H:%M:%S")),
-            ("who", lambda e: who.member(e.member_id) or e.via or "—"),
-            ("what", lambda e: f"{e.action} {e.table_name}"),
-            ("record", lambda e: e.record_id),
-            ("change", change),
-        ),
-        as_json=as_json,
-    )
+    columns: list[clikit.Column[AuditEntryPublic]] = [
+        ("when", lambda e: e.at.strftime("%Y-%m-%d %H:%M:%S")),
+        ("who", lambda e: who.member(e.member_id) or e.via or "—"),
+        ("what", lambda e: f"{e.action} {e.table_name}"),
+        ("record", lambda e: e.record_id),
+        ("change", change),
+    ]
+    return clikit.Listing(rows, columns)

@@ -8,6 +8,8 @@ import typer
 
 from keepwell import clikit
 from keepwell.cases.models import ROOT_CAUSES, SEVERITIES, STATUSES, Case
+from keepwell.cases.schemas import CasePublic
+from keepwell.cases.service import CaseFilter
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -150,50 +152,34 @@ def case_reopen(
 
 
 @case_app.command("list")
-@clikit.on_desk
-def case_list(
-    session: Session,
-    status: Annotated[str | None, clikit.one_of("--status", values=STATUSES)] = None,
-    owner: clikit.Owner = None,
-    customer: clikit.CustomerRef = None,
-    severity: Annotated[str | None, clikit.one_of("--severity", values=SEVERITIES)] = None,
-    waiting: Annotated[
-        bool,
-        typer.Option("--waiting", help="Only open cases with no answer yet, oldest first."),
-    ] = False,
-    limit: clikit.Limit = 50,
-    as_json: clikit.JsonOpt = False,
-) -> clikit.Shown:
+@clikit.lists(
+    CaseFilter,
+    status=Annotated[str | None, clikit.one_of("--status", values=STATUSES)],
+    member_id=clikit.Owner,
+    customer_id=clikit.CustomerRef,
+    severity=Annotated[str | None, clikit.one_of("--severity", values=SEVERITIES)],
+    waiting_for_first_response=Annotated[
+        bool, typer.Option("--waiting", help="Only open cases with no answer yet, oldest first.")
+    ],
+)
+def case_list(session: Session, filters: CaseFilter) -> clikit.Listing[CasePublic]:
     """List cases, newest first.
 
     --json prints what GET /api/cases answers."""
-    from keepwell.cases.schemas import CasePublic
-    from keepwell.cases.service import CaseFilter, list_cases
+    from keepwell.cases.service import list_cases
 
-    filters = CaseFilter(
-        status=status,
-        member_id=owner,
-        customer_id=customer,
-        severity=severity,
-        waiting_for_first_response=waiting,
-        limit=limit,
-    )
     rows = [CasePublic.model_validate(c) for c in list_cases(session, filters)]
     who = clikit.names(session, rows)
-    return clikit.listing(
-        rows,
-        (
-            ("id", lambda c: c.id),
-            ("customer", lambda c: who.customer(c.customer_id)),
-            ("title", lambda c: c.title),
-            ("severity", lambda c: c.severity),
-            ("status", lambda c: c.status + ("" if c.first_response_at else " (waiting)")),
-            ("opened (UTC)", lambda c: c.opened_at),
-            ("handler", lambda c: who.member(c.member_id)),
-        ),
-        as_json=as_json,
-        empty="No cases.",
-    )
+    columns: list[clikit.Column[CasePublic]] = [
+        ("id", lambda c: c.id),
+        ("customer", lambda c: who.customer(c.customer_id)),
+        ("title", lambda c: c.title),
+        ("severity", lambda c: c.severity),
+        ("status", lambda c: c.status + ("" if c.first_response_at else " (waiting)")),
+        ("opened (UTC)", lambda c: c.opened_at),
+        ("handler", lambda c: who.member(c.member_id)),
+    ]
+    return clikit.Listing(rows, columns, empty="No cases.")
 
 
 @case_app.command("show")

@@ -11,7 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from keepwell import clikit
-from keepwell.customers.service import MAX_LIMIT, SORTS
+from keepwell.customers.schemas import CustomerPublic
+from keepwell.customers.service import MAX_LIMIT, SORTS, CustomerFilter
 from keepwell.scoring.models import STAGES
 
 if TYPE_CHECKING:
@@ -131,59 +132,44 @@ def cadence_list(session: Session, as_json: clikit.JsonOpt = False) -> clikit.Sh
 
 
 @customer_app.command("list")
-@clikit.on_desk
-def customer_list(
-    session: Session,
-    owner: clikit.Owner = None,
-    segment: Annotated[str | None, typer.Option("--segment", help="Only this segment.")] = None,
-    search: Annotated[
+@clikit.lists(
+    CustomerFilter,
+    owner_id=clikit.Owner,
+    segment=Annotated[str | None, typer.Option("--segment", help="Only this segment.")],
+    search=Annotated[
         str | None,
         typer.Option(
             "--search", "-q", help="An external id or e-mail (exactly), or part of the name."
         ),
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="Only those past their check-in.")] = False,
-    stage: Annotated[
+    ],
+    quiet=Annotated[bool, typer.Option("--quiet", help="Only those past their check-in.")],
+    stage=Annotated[
         str | None,
         clikit.one_of("--stage", values=STAGES, help="Lifecycle stage at the latest scoring."),
-    ] = None,
-    sort: Annotated[str, clikit.one_of("--sort", values=SORTS)] = "id",
-    limit: Annotated[int, clikit.up_to(MAX_LIMIT)] = 50,
-    as_json: clikit.JsonOpt = False,
-) -> clikit.Shown:
+    ],
+    sort=Annotated[str, clikit.one_of("--sort", values=SORTS)],
+    limit=Annotated[int, clikit.up_to(MAX_LIMIT)],
+)
+def customer_list(session: Session, filters: CustomerFilter) -> clikit.Listing[CustomerPublic]:
     """List customers, by id unless --sort says otherwise.
 
     --json prints the `items` of what GET /api/customers answers."""
-    from keepwell.customers.schemas import CustomerPublic
-    from keepwell.customers.service import CustomerFilter, list_customers
+    from keepwell.customers.service import list_customers
 
-    filters = CustomerFilter(
-        owner_id=owner,
-        segment=segment,
-        search=search,
-        quiet=quiet,
-        stage=stage,
-        sort=sort,
-        limit=limit,
-    )
     rows = [CustomerPublic.model_validate(c) for c in list_customers(session, filters)]
     who = clikit.names(session, rows, member="owner_id")
-    return clikit.listing(
-        rows,
-        (
-            ("id", lambda c: c.id),
-            ("name", lambda c: c.name),
-            ("e-mail", lambda c: c.email),
-            ("segment", lambda c: c.segment),
-            ("owner", lambda c: who.member(c.owner_id)),
-            ("orders", lambda c: c.order_count),
-            ("revenue", lambda c: f"{c.revenue_minor / 100:,.2f}"),
-            ("last order", lambda c: c.last_order_at and c.last_order_at.date()),
-            ("next check-in", lambda c: c.next_check_in_at and c.next_check_in_at.date()),
-        ),
-        as_json=as_json,
-        empty="No customers.",
-    )
+    columns: list[clikit.Column[CustomerPublic]] = [
+        ("id", lambda c: c.id),
+        ("name", lambda c: c.name),
+        ("e-mail", lambda c: c.email),
+        ("segment", lambda c: c.segment),
+        ("owner", lambda c: who.member(c.owner_id)),
+        ("orders", lambda c: c.order_count),
+        ("revenue", lambda c: f"{c.revenue_minor / 100:,.2f}"),
+        ("last order", lambda c: c.last_order_at and c.last_order_at.date()),
+        ("next check-in", lambda c: c.next_check_in_at and c.next_check_in_at.date()),
+    ]
+    return clikit.Listing(rows, columns, empty="No customers.")
 
 
 @customer_app.command("export")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -12,11 +12,12 @@ from rich.text import Text
 
 from keepwell import clikit
 from keepwell.feedback.models import KINDS, Feedback, FeedbackAction
+from keepwell.feedback.schemas import FeedbackPublic
+from keepwell.feedback.service import FeedbackFilter
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from keepwell.feedback.schemas import FeedbackPublic
 
 survey_app = typer.Typer(
     help="Surveys: send a customer a link (NPS, CSAT, scorecard), or record an answer.",
@@ -155,55 +156,38 @@ def survey_answer(
 
 
 @feedback_app.command("list")
-@clikit.on_desk
-def feedback_list(
-    session: Session,
-    kind: Annotated[str | None, clikit.one_of("--kind", values=KINDS)] = None,
-    min_score: Annotated[int | None, typer.Option("--min-score", help="Score at least.")] = None,
-    max_score: Annotated[int | None, typer.Option("--max-score", help="Score at most.")] = None,
-    customer: clikit.CustomerRef = None,
-    owner: Annotated[
+@clikit.lists(
+    FeedbackFilter,
+    kind=Annotated[str | None, clikit.one_of("--kind", values=KINDS)],
+    min_score=Annotated[int | None, typer.Option("--min-score", help="Score at least.")],
+    max_score=Annotated[int | None, typer.Option("--max-score", help="Score at most.")],
+    customer_id=clikit.CustomerRef,
+    owner_id=Annotated[
         clikit.MemberId,
         typer.Option("--owner", metavar="EMAIL", help="Only customers of this member."),
-    ] = None,
-    loop: Annotated[str | None, clikit.one_of("--loop", values=("open", "closed"))] = None,
-    since: Annotated[
-        date | None, clikit.day("--since", help="Answered on this day or later")
-    ] = None,
-    limit: clikit.Limit = 50,
-    as_json: clikit.JsonOpt = False,
-) -> clikit.Shown:
+    ],
+    loop=Annotated[str | None, clikit.one_of("--loop", values=("open", "closed"))],
+    since=Annotated[
+        datetime | None, clikit.moment("--since", help="Answered on this day or time, or later.")
+    ],
+)
+def feedback_list(session: Session, filters: FeedbackFilter) -> clikit.Listing[FeedbackPublic]:
     """Feedback, newest first: scores, their words, whether the loop is closed.
 
     --json prints what GET /api/feedback answers."""
-    from keepwell.feedback.schemas import FeedbackPublic
-    from keepwell.feedback.service import FeedbackFilter, describe, list_feedback
+    from keepwell.feedback.service import describe, list_feedback
 
-    filters = FeedbackFilter(
-        kind=kind,
-        min_score=min_score,
-        max_score=max_score,
-        customer_id=customer,
-        owner_id=owner,
-        loop=loop,
-        since=clikit.start_of(since),
-        limit=limit,
-    )
-    items = list_feedback(session, filters)
-    rows = [FeedbackPublic.model_validate(row) for row in describe(session, items)]
-    return clikit.listing(
-        rows,
-        (
-            ("id", lambda f: f.id),
-            ("answered", lambda f: f.answered_at.date()),
-            ("customer", lambda f: f.customer or f"#{f.customer_id}"),
-            ("answer", _score_text),
-            ("their words", lambda f: f.verbatim[:80] + ("…" if len(f.verbatim) > 80 else "")),
-            ("loop", lambda f: f.loop + (f" {f.told_at.date()}" if f.told_at else "")),
-            ("actions", lambda f: ", ".join(f"#{a}" for a in f.action_ids)),
-        ),
-        as_json=as_json,
-    )
+    found = describe(session, list_feedback(session, filters))
+    columns: list[clikit.Column[FeedbackPublic]] = [
+        ("id", lambda f: f.id),
+        ("answered", lambda f: f.answered_at.date()),
+        ("customer", lambda f: f.customer or f"#{f.customer_id}"),
+        ("answer", _score_text),
+        ("their words", lambda f: f.verbatim[:80] + ("…" if len(f.verbatim) > 80 else "")),
+        ("loop", lambda f: f.loop + (f" {f.told_at.date()}" if f.told_at else "")),
+        ("actions", lambda f: ", ".join(f"#{a}" for a in f.action_ids)),
+    ]
+    return clikit.Listing([FeedbackPublic.model_validate(row) for row in found], columns)
 
 
 @feedback_app.command("show")

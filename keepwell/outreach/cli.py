@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from keepwell import clikit, clock
+from keepwell.outreach.mail import MessageFilter
 from keepwell.outreach.models import STATUSES, Resource
+from keepwell.outreach.schemas import MessagePublic
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -52,41 +54,32 @@ def outreach_send(database: clikit.Database = None) -> None:
 
 
 @outreach_app.command("list")
-@clikit.on_desk
-def outreach_list(
-    session: Session,
-    status: Annotated[str | None, clikit.one_of("--status", values=STATUSES)] = None,
-    customer: clikit.CustomerRef = None,
-    limit: clikit.Limit = 50,
-    as_json: clikit.JsonOpt = False,
-) -> clikit.Shown:
+@clikit.lists(
+    MessageFilter,
+    status=Annotated[str | None, clikit.one_of("--status", values=STATUSES)],
+    customer_id=clikit.CustomerRef,
+)
+def outreach_list(session: Session, filters: MessageFilter) -> clikit.Listing[MessagePublic]:
     """List the outbox, newest first (--status failed: what could not be sent, and why).
 
     --json prints what GET /api/outreach/messages answers."""
-    from keepwell.outreach.mail import MessageFilter, list_messages
-    from keepwell.outreach.schemas import MessagePublic
-
-    filters = MessageFilter(status=status, customer_id=customer, limit=limit)
-    rows = [MessagePublic.model_validate(m) for m in list_messages(session, filters)]
+    from keepwell.outreach.mail import list_messages
 
     def note(m: MessagePublic) -> str:
         if m.status in ("sending", "unconfirmed"):  # what to look up in the server's log
             return f"{m.message_id_header or ''} {m.last_error[:80]}".strip()
         return m.last_error[:80]
 
-    return clikit.listing(
-        rows,
-        (
-            ("id", lambda m: m.id),
-            ("to", lambda m: m.to_address),
-            ("subject", lambda m: m.subject),
-            ("status", lambda m: m.status),
-            ("attempts", lambda m: m.attempts),
-            ("error / Message-ID", note),
-        ),
-        as_json=as_json,
-        empty="No messages.",
-    )
+    columns: list[clikit.Column[MessagePublic]] = [
+        ("id", lambda m: m.id),
+        ("to", lambda m: m.to_address),
+        ("subject", lambda m: m.subject),
+        ("status", lambda m: m.status),
+        ("attempts", lambda m: m.attempts),
+        ("error / Message-ID", note),
+    ]
+    rows = [MessagePublic.model_validate(m) for m in list_messages(session, filters)]
+    return clikit.Listing(rows, columns, empty="No messages.")
 
 
 @outreach_app.command("retry")

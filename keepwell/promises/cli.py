@@ -11,6 +11,8 @@ from rich.table import Table
 
 from keepwell import clikit, clock
 from keepwell.promises.models import STATUSES, Promise
+from keepwell.promises.schemas import PromisePublic
+from keepwell.promises.service import PromiseFilter
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -124,59 +126,41 @@ def promise_cancel(
 
 
 @promise_app.command("list")
-@clikit.on_desk
-def promise_list(
-    session: Session,
-    status: Annotated[str | None, clikit.one_of("--status", values=STATUSES)] = None,
-    owner: clikit.Owner = None,
-    customer: clikit.CustomerRef = None,
-    due_before: Annotated[
-        date | None, clikit.day("--due-before", help="Due before this day")
-    ] = None,
-    due_after: Annotated[
-        date | None, clikit.day("--due-after", help="Due on this day or later")
-    ] = None,
-    overdue: Annotated[
-        bool, typer.Option("--overdue", help="Only open promises past their due time.")
-    ] = False,
-    limit: clikit.Limit = 50,
-    as_json: clikit.JsonOpt = False,
-) -> clikit.Shown:
+@clikit.lists(
+    PromiseFilter,
+    status=Annotated[str | None, clikit.one_of("--status", values=STATUSES)],
+    member_id=clikit.Owner,
+    customer_id=clikit.CustomerRef,
+    due_before=Annotated[
+        datetime | None, clikit.moment("--due-before", help="Due before this day or time.")
+    ],
+    due_after=Annotated[
+        datetime | None, clikit.moment("--due-after", help="Due on this day or time, or later.")
+    ],
+    overdue=Annotated[bool, typer.Option("--overdue", help="Only open ones past their due time.")],
+)
+def promise_list(session: Session, filters: PromiseFilter) -> clikit.Listing[PromisePublic]:
     """List promises, soonest due first.
 
     --json prints what GET /api/promises answers."""
-    from keepwell.promises.schemas import PromisePublic
-    from keepwell.promises.service import PromiseFilter, list_promises
+    from keepwell.promises.service import list_promises
 
-    filters = PromiseFilter(
-        status=status,
-        member_id=owner,
-        customer_id=customer,
-        due_before=clikit.start_of(due_before),
-        due_after=clikit.start_of(due_after),
-        overdue=overdue,
-        limit=limit,
-    )
     rows = [PromisePublic.model_validate(p) for p in list_promises(session, filters)]
     who, now = clikit.names(session, rows), clock.now()
 
-    def overdue_now(p: PromisePublic) -> bool:
-        return p.status == "open" and p.due_at < now
+    def state(p: PromisePublic) -> str:
+        return "open, OVERDUE" if p.status == "open" and p.due_at < now else p.status
 
-    return clikit.listing(
-        rows,
-        (
-            ("id", lambda p: p.id),
-            ("customer", lambda p: who.customer(p.customer_id)),
-            ("what", lambda p: p.what),
-            ("due (UTC)", lambda p: p.due_at),
-            ("status", lambda p: "open, OVERDUE" if overdue_now(p) else p.status),
-            ("slips", lambda p: p.slips),
-            ("owner", lambda p: who.member(p.member_id)),
-        ),
-        as_json=as_json,
-        empty="No promises.",
-    )
+    columns: list[clikit.Column[PromisePublic]] = [
+        ("id", lambda p: p.id),
+        ("customer", lambda p: who.customer(p.customer_id)),
+        ("what", lambda p: p.what),
+        ("due (UTC)", lambda p: p.due_at),
+        ("status", state),
+        ("slips", lambda p: p.slips),
+        ("owner", lambda p: who.member(p.member_id)),
+    ]
+    return clikit.Listing(rows, columns, empty="No promises.")
 
 
 @promise_app.command("rate")

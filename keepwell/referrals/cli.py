@@ -8,6 +8,8 @@ import typer
 
 from keepwell import clikit
 from keepwell.referrals.models import REWARD_STATUSES, ReferralReward
+from keepwell.referrals.schemas import ReferralPublic, RewardPublic
+from keepwell.referrals.service import ReferralFilter, RewardFilter
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -73,64 +75,51 @@ def referral_unlink(
 
 
 @referral_app.command("list")
-@clikit.on_desk
-def referral_list(
-    session: Session,
-    referrer: Annotated[
+@clikit.lists(
+    ReferralFilter,
+    referrer_id=Annotated[
         clikit.CustomerId,
         typer.Option("--referrer", metavar="REF", help="Only those this customer referred."),
-    ] = None,
-    limit: clikit.Limit = 50,
-    as_json: clikit.JsonOpt = False,
-) -> clikit.Shown:
+    ],
+)
+def referral_list(session: Session, filters: ReferralFilter) -> clikit.Listing[ReferralPublic]:
     """List referrals, newest first.
 
     --json prints what GET /api/referrals answers."""
-    from keepwell.referrals.schemas import ReferralPublic
-    from keepwell.referrals.service import ReferralFilter, list_referrals
+    from keepwell.referrals.service import list_referrals
 
-    filters = ReferralFilter(referrer_id=referrer, limit=limit)
-    return clikit.listing(
-        [ReferralPublic.model_validate(r) for r in list_referrals(session, filters)],
-        (
-            ("id", lambda r: r.id),
-            ("customer", lambda r: f"#{r.customer_id}"),
-            ("referred by", lambda r: f"#{r.referrer_id}"),
-            ("code", lambda r: r.code),
-            ("source", lambda r: r.source),
-            ("linked", lambda r: r.linked_at.date()),
-        ),
-        as_json=as_json,
-    )
+    columns: list[clikit.Column[ReferralPublic]] = [
+        ("id", lambda r: r.id),
+        ("customer", lambda r: f"#{r.customer_id}"),
+        ("referred by", lambda r: f"#{r.referrer_id}"),
+        ("code", lambda r: r.code),
+        ("source", lambda r: r.source),
+        ("linked", lambda r: r.linked_at.date()),
+    ]
+    found = list_referrals(session, filters)
+    return clikit.Listing([ReferralPublic.model_validate(r) for r in found], columns)
 
 
 @referral_app.command("rewards")
-@clikit.on_desk
-def referral_rewards(
-    session: Session,
-    status: Annotated[str | None, clikit.one_of("--status", values=REWARD_STATUSES)] = None,
-    limit: clikit.Limit = 50,
-    as_json: clikit.JsonOpt = False,
-) -> clikit.Shown:
+@clikit.lists(
+    RewardFilter, status=Annotated[str | None, clikit.one_of("--status", values=REWARD_STATUSES)]
+)
+def referral_rewards(session: Session, filters: RewardFilter) -> clikit.Listing[RewardPublic]:
     """List referral rewards, oldest first (pending until the referred customer buys).
 
     --json prints what GET /api/referral-rewards answers."""
-    from keepwell.referrals.schemas import RewardPublic
-    from keepwell.referrals.service import RewardFilter, list_rewards
+    from keepwell.referrals.service import list_rewards
 
-    found = list_rewards(session, RewardFilter(status=status, limit=limit))
-    return clikit.listing(
-        [RewardPublic.model_validate(w) for w in found],
-        (
-            ("id", lambda w: w.id),
-            ("referrer", lambda w: f"#{w.customer_id}"),
-            ("what", lambda w: w.what),
-            ("status", lambda w: w.status),
-            ("earned", lambda w: w.earned_at and w.earned_at.date()),
-            ("given", lambda w: w.given_at and w.given_at.date()),
-        ),
-        as_json=as_json,
-    )
+    columns: list[clikit.Column[RewardPublic]] = [
+        ("id", lambda w: w.id),
+        ("referrer", lambda w: f"#{w.customer_id}"),
+        ("what", lambda w: w.what),
+        ("status", lambda w: w.status),
+        ("earned", lambda w: w.earned_at and w.earned_at.date()),
+        ("given", lambda w: w.given_at and w.given_at.date()),
+    ]
+    found = list_rewards(session, filters)
+    return clikit.Listing([RewardPublic.model_validate(w) for w in found], columns)
 
 
 @referral_app.command("give")

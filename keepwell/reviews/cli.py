@@ -11,7 +11,10 @@ from rich.table import Table
 from rich.text import Text
 
 from keepwell import clikit, clock
+from keepwell.reviews.goals import GoalFilter
 from keepwell.reviews.models import ANSWERS, GOAL_STATUSES, REVIEW_STATUSES, AccountReview, Goal
+from keepwell.reviews.schemas import GoalPublic, ReviewPublic
+from keepwell.reviews.service import ReviewFilter
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -98,33 +101,26 @@ def goal_delete(session: Session, goal: TheGoal) -> clikit.Shown:
 
 
 @goal_app.command("list")
-@clikit.on_desk
-def goal_list(
-    session: Session,
-    customer: clikit.CustomerRef = None,
-    status: Annotated[str | None, clikit.one_of("--status", values=GOAL_STATUSES)] = None,
-    limit: clikit.Limit = 50,
-    as_json: clikit.JsonOpt = False,
-) -> clikit.Shown:
+@clikit.lists(
+    GoalFilter,
+    customer_id=clikit.CustomerRef,
+    status=Annotated[str | None, clikit.one_of("--status", values=GOAL_STATUSES)],
+)
+def goal_list(session: Session, filters: GoalFilter) -> clikit.Listing[GoalPublic]:
     """List goals by target date.
 
     --json prints what GET /api/goals answers."""
-    from keepwell.reviews.goals import GoalFilter, list_goals
-    from keepwell.reviews.schemas import GoalPublic
+    from keepwell.reviews.goals import list_goals
 
-    filters = GoalFilter(customer_id=customer, status=status, limit=limit)
-    return clikit.listing(
-        [GoalPublic.model_validate(g) for g in list_goals(session, filters)],
-        (
-            ("id", lambda g: g.id),
-            ("customer", lambda g: f"#{g.customer_id}"),
-            ("what", lambda g: g.what),
-            ("target", lambda g: g.target_on),
-            ("status", lambda g: g.status),
-        ),
-        as_json=as_json,
-        empty="No goals.",
-    )
+    columns: list[clikit.Column[GoalPublic]] = [
+        ("id", lambda g: g.id),
+        ("customer", lambda g: f"#{g.customer_id}"),
+        ("what", lambda g: g.what),
+        ("target", lambda g: g.target_on),
+        ("status", lambda g: g.status),
+    ]
+    rows = [GoalPublic.model_validate(g) for g in list_goals(session, filters)]
+    return clikit.Listing(rows, columns, empty="No goals.")
 
 
 # --- reviews ------------------------------------------------------------------------
@@ -138,42 +134,29 @@ def _checklist(session: Session, review: AccountReview) -> ChecklistPublic:
 
 
 @review_app.command("list")
-@clikit.on_desk
-def review_list(
-    session: Session,
-    owner: clikit.Owner = None,
-    customer: clikit.CustomerRef = None,
-    status: Annotated[str | None, clikit.one_of("--status", values=REVIEW_STATUSES)] = None,
-    due_by: Annotated[date | None, clikit.day("--due-by", help="Due by this day")] = None,
-    limit: clikit.Limit = 50,
-    as_json: clikit.JsonOpt = False,
-) -> clikit.Shown:
+@clikit.lists(
+    ReviewFilter,
+    member_id=clikit.Owner,
+    customer_id=clikit.CustomerRef,
+    status=Annotated[str | None, clikit.one_of("--status", values=REVIEW_STATUSES)],
+    due_by=Annotated[date | None, clikit.day("--due-by", help="Due by this day")],
+)
+def review_list(session: Session, filters: ReviewFilter) -> clikit.Listing[ReviewPublic]:
     """List account reviews, soonest due first.
 
     --json prints what GET /api/reviews answers."""
-    from keepwell.reviews.schemas import ReviewPublic
-    from keepwell.reviews.service import ReviewFilter, list_reviews
+    from keepwell.reviews.service import list_reviews
 
-    filters = ReviewFilter(
-        status=status,
-        member_id=owner,
-        customer_id=customer,
-        due_by=due_by,
-        limit=limit,
-    )
-    return clikit.listing(
-        [ReviewPublic.model_validate(r) for r in list_reviews(session, filters)],
-        (
-            ("id", lambda r: r.id),
-            ("customer", lambda r: f"#{r.customer_id}"),
-            ("kind", lambda r: r.kind),
-            ("due", lambda r: r.due_on),
-            ("status", lambda r: r.status),
-            ("yes/answered", lambda r: f"{r.yes}/{r.answered}" if r.status == "done" else ""),
-        ),
-        as_json=as_json,
-        empty="No reviews.",
-    )
+    columns: list[clikit.Column[ReviewPublic]] = [
+        ("id", lambda r: r.id),
+        ("customer", lambda r: f"#{r.customer_id}"),
+        ("kind", lambda r: r.kind),
+        ("due", lambda r: r.due_on),
+        ("status", lambda r: r.status),
+        ("yes/answered", lambda r: f"{r.yes}/{r.answered}" if r.status == "done" else ""),
+    ]
+    rows = [ReviewPublic.model_validate(r) for r in list_reviews(session, filters)]
+    return clikit.Listing(rows, columns, empty="No reviews.")
 
 
 @review_app.command("start")

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from keepwell import clikit, clock
-from keepwell.tasks.models import Task
+from keepwell.tasks.models import STATUSES, Task
+from keepwell.tasks.schemas import TaskPublic, task_views
+from keepwell.tasks.service import TaskFilter
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -62,54 +64,36 @@ def task_add(
 
 
 @task_app.command("list")
-@clikit.on_desk
-def task_list(
-    session: Session,
-    owner: clikit.Owner = None,
-    customer: clikit.CustomerRef = None,
-    status: Annotated[
-        str, clikit.one_of("--status", values=("open", "done", "cancelled", "all"))
-    ] = "open",
-    kind: Annotated[str | None, typer.Option("--kind", help="Only tasks of this kind.")] = None,
-    due_before: Annotated[
+@clikit.lists(
+    TaskFilter,
+    member_id=clikit.Owner,
+    customer_id=clikit.CustomerRef,
+    status=Annotated[str | None, clikit.one_of("--status", values=STATUSES, every="all")],
+    kind=Annotated[str | None, typer.Option("--kind", help="Only tasks of this kind.")],
+    due_on_or_before=Annotated[
         date | None, clikit.day("--due-before", help="Due on or before this day")
-    ] = None,
-    snoozed: Annotated[
+    ],
+    include_snoozed=Annotated[
         bool, typer.Option("--snoozed", help="Include tasks snoozed past today.")
-    ] = False,
-    limit: clikit.Limit = 50,
-    as_json: clikit.JsonOpt = False,
-) -> clikit.Shown:
+    ],
+)
+def task_list(session: Session, filters: TaskFilter) -> clikit.Listing[TaskPublic]:
     """List tasks, soonest due first (open ones, unless --status says otherwise).
 
     --json prints what GET /api/tasks answers."""
-    from keepwell.tasks.schemas import task_views
-    from keepwell.tasks.service import TaskFilter, list_tasks
+    from keepwell.tasks.service import list_tasks
 
-    filters = TaskFilter(
-        status=None if status == "all" else status,
-        member_id=owner,
-        customer_id=customer,
-        kind=kind,
-        due_on_or_before=due_before,
-        include_snoozed=snoozed,
-        limit=limit,
-    )
+    columns: list[clikit.Column[TaskPublic]] = [
+        ("id", lambda t: t.id),
+        ("due", lambda t: t.due_on),
+        ("customer", lambda t: t.customer),
+        ("kind", lambda t: t.kind),
+        ("reason", lambda t: t.reason),
+        ("who", lambda t: t.member),
+        ("status", lambda t: _state(t.status, t.snoozed_until)),
+    ]
     rows = task_views(session, list_tasks(session, filters))
-    return clikit.listing(
-        rows,
-        (
-            ("id", lambda t: t.id),
-            ("due", lambda t: t.due_on),
-            ("customer", lambda t: t.customer),
-            ("kind", lambda t: t.kind),
-            ("reason", lambda t: t.reason),
-            ("who", lambda t: t.member),
-            ("status", lambda t: _state(t.status, t.snoozed_until)),
-        ),
-        as_json=as_json,
-        empty="No tasks.",
-    )
+    return clikit.Listing(rows, columns, empty="No tasks.")
 
 
 def _state(status: str, snoozed_until: date | None) -> str:
