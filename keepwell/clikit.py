@@ -1,6 +1,9 @@
 """What every command shares: the --database option, consoles, errors, progress, JSON;
-the options that mean the same in every command; a command that works on the desk
-(`on_desk`); and a list shown as a table or as the API's JSON (`listing`).
+the options that mean the same in every command (`Limit`, `Owner`, `CustomerRef`,
+`CustomerArg`, `By`, `day`, `moment`, `one_of`); records named on the command line and
+found on the desk (`Found`, `record`); a command that works on the desk in one
+transaction (`on_desk`); and a list made of its filter, shown as the API's JSON or as a
+table (`lists`, `Listing`, `listing`).
 
 Commands live beside their concept (`keepwell/<concept>/cli.py`) and only translate:
 parse, call one service function, report. `keepwell/cli.py` gathers them. Nothing here
