@@ -144,7 +144,7 @@ COMMANDS: tuple[Entry, ...] = (
     Entry(
         "customer",
         "keepwell.customers.cli:customer_app",
-        "A person's data on request: export it, or erase it.",
+        "Customers: the list, and a person's data on request (export it, or erase it).",
     ),
     Entry("goal", "keepwell.reviews.cli:goal_app", "Goals agreed with customers."),
     Entry(

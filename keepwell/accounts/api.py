@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, StrictBool, ValidationError
+from pydantic import StrictBool, ValidationError
 
 from keepwell import db
 from keepwell.accounts import audit, auth, service, tokens
 from keepwell.accounts.models import Role
+from keepwell.accounts.schemas import (
+    AuditEntryPublic,
+    Health,
+    MemberCreated,
+    MemberPublic,
+    PasswordChanged,
+    SessionPublic,
+    TokenCreated,
+    TokenPublic,
+)
 from keepwell.errors import NotFound
 from keepwell.web.deps import (
     CSRF_COOKIE,
@@ -29,17 +38,7 @@ from keepwell.web.deps import (
     runtime,
 )
 from keepwell.web.errors import Forbidden, NotAuthenticated, TooManyAttempts, body
-from keepwell.web.schemas import ERRORS, ErrorBody, Id, Input, Output, Short, text
-
-
-class MemberPublic(Output):
-    id: int
-    email: str
-    name: str
-    role: str
-    active: bool
-    created_at: datetime
-    last_sign_in_at: datetime | None
+from keepwell.web.schemas import ERRORS, ErrorBody, Id, Input, Short, text
 
 
 class MemberCreate(Input):
@@ -47,11 +46,6 @@ class MemberCreate(Input):
     name: Short = ""
     role: Role = "member"
     password: Annotated[str | None, text(1024)] = None
-
-
-class MemberCreated(BaseModel):
-    member: MemberPublic
-    password: str | None = None  # the generated password, shown this once
 
 
 class MemberUpdate(Input):
@@ -67,59 +61,14 @@ class PasswordChange(Input):
     revoke_tokens: StrictBool
 
 
-class PasswordChanged(BaseModel):
-    member: MemberPublic
-    password: str | None = None  # the generated password, shown this once
-    tokens_revoked: bool
-
-
 class SignInInput(Input):
     email: Annotated[str, text(320)]
     password: Annotated[str, text(1024)]
 
 
-class SessionPublic(BaseModel):
-    member: MemberPublic
-    csrf_token: str  # send it back in X-CSRF-Token (or the csrf_token form field)
-    expires_at: datetime
-
-
-class TokenPublic(Output):
-    id: int
-    member_id: int
-    name: str
-    prefix: str
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
-
-
 class TokenCreate(Input):
     name: Short = ""
     member_id: Id | None = None  # an admin may make one for another member
-
-
-class TokenCreated(BaseModel):
-    token: str  # the secret, shown this once: send it as Authorization: Bearer …
-    details: TokenPublic
-
-
-class AuditEntryPublic(Output):
-    id: int
-    at: datetime
-    member_id: int | None
-    via: str
-    action: str
-    table_name: str
-    record_id: str
-    customer_id: int | None
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-
-
-class Health(BaseModel):
-    status: str
-    schema_revision: str
 
 
 # --- public: health and signing in --------------------------------------------------

@@ -2,41 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import BaseModel
 
 from keepwell import clock
+from keepwell.agenda.schemas import AgendaPublic
 from keepwell.agenda.service import agenda_for
 from keepwell.web.deps import CurrentActor, DbSession, acting_member, member_by_ref, router
 from keepwell.web.schemas import Day
-
-
-class AgendaItemPublic(BaseModel):
-    group: str
-    ref: str
-    customer_id: int
-    customer: str
-    owner_id: int | None
-    title: str
-    reason: str
-    context: str
-    due: str | None
-
-
-class AgendaPublic(BaseModel):
-    day: date
-    member_id: int | None
-    member: str
-    counts: dict[str, int]
-    more_quiet: int
-    more_dates: int
-    more_dates_capped: bool
-    more_reviews: int = 0
-    items: list[AgendaItemPublic]
-
 
 agenda = router("agenda")
 

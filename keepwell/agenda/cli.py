@@ -6,12 +6,15 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Group, RenderableType
 from rich.table import Table
+from rich.text import Text
 
-from keepwell import clock
-from keepwell.clikit import Database, JsonOpt, errors, out, print_json, say, session_for
+from keepwell import clikit, clock
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from keepwell.agenda.service import Agenda
 
 LABELS = {
@@ -25,45 +28,44 @@ LABELS = {
 }
 
 
+@clikit.on_desk
 def agenda(
+    session: Session,
     owner: Annotated[
-        str | None, typer.Option("--owner", help="The member's e-mail (default: whole team).")
+        clikit.Member,
+        typer.Option("--owner", metavar="EMAIL", help="The member's e-mail (default: whole team)."),
     ] = None,
-    day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default today).")] = None,
+    when: Annotated[date | None, clikit.day("--date", help="The day; default: today")] = None,
     days_ahead: Annotated[
         int, typer.Option("--days-ahead", min=0, max=60, help="Special dates this far ahead.")
     ] = 7,
-    database: Database = None,
-    as_json: JsonOpt = False,
-) -> None:
+    as_json: clikit.JsonOpt = False,
+) -> clikit.Shown:
     """Today's agenda: overdue and due promises, cases, tasks, quiet customers, special dates."""
-    from keepwell.accounts.service import find_member
+    from keepwell.agenda.schemas import AgendaPublic
     from keepwell.agenda.service import agenda_for, team_agenda
 
-    try:
-        when = date.fromisoformat(day) if day else clock.today()
-    except ValueError:
-        raise typer.BadParameter(f"{day!r} is not YYYY-MM-DD", param_hint="--date") from None
-    with errors(), session_for(database) as session:
-        if owner:
-            agendas = [
-                agenda_for(session, find_member(session, owner), when, dates_ahead=days_ahead)
-            ]
-        else:
-            agendas = team_agenda(session, when, dates_ahead=days_ahead)
-    if as_json:
-        data = [a.to_dict() for a in agendas]
-        print_json(data[0] if owner else {"day": when.isoformat(), "members": data})
-        return
-    print_agendas(agendas, when)
+    on = when or clock.today()
+    if owner is not None:
+        agendas = [agenda_for(session, owner, on, dates_ahead=days_ahead)]
+    else:
+        agendas = team_agenda(session, on, dates_ahead=days_ahead)
+    if not as_json:
+        return agenda_view(agendas, on)
+    days = [AgendaPublic.model_validate(a.to_dict()).model_dump(mode="json") for a in agendas]
+    return clikit.json_of(days[0] if owner else {"day": on.isoformat(), "members": days})
 
 
 def print_agendas(agendas: list[Agenda], when: date) -> None:
+    clikit.out.print(agenda_view(agendas, when))
+
+
+def agenda_view(agendas: list[Agenda], when: date) -> RenderableType:
     """Each member's day as tables, one per kind of item."""
+    shown: list[RenderableType] = []
     for one in agendas:
         counts = one.counts()
-        total = sum(counts.values())
-        say(f"\n{one.member} — {when:%A %d %B %Y}: {total} items")
+        shown.append(Text(f"\n{one.member} — {when:%A %d %B %Y}: {sum(counts.values())} items"))
         for group, label in LABELS.items():
             items = [item for item in one.items if item.group == group]
             if not items:
@@ -73,12 +75,15 @@ def print_agendas(agendas: list[Agenda], when: date) -> None:
             table.add_column("why now", ratio=3)
             table.add_column("to be personal", ratio=2)
             for item in items:
-                table.add_row(item.customer, item.reason, item.context)
-            out.print(table)
+                table.add_row(Text(item.customer), Text(item.reason), Text(item.context))
+            shown.append(table)
         if one.more_quiet:
-            say(f"… and {one.more_quiet:,} more customers gone quiet")
+            shown.append(Text(f"… and {one.more_quiet:,} more customers gone quiet"))
         if one.more_reviews:
-            say(f"… and {one.more_reviews:,} more account reviews due")
+            shown.append(Text(f"… and {one.more_reviews:,} more account reviews due"))
         if one.more_dates:
             plus = "+" if one.more_dates_capped else ""
-            say(f"… and {one.more_dates:,}{plus} more special dates in the coming days")
+            shown.append(
+                Text(f"… and {one.more_dates:,}{plus} more special dates in the coming days")
+            )
+    return Group(*shown)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from keepwell.cases import service
 from keepwell.cases.models import Case, RootCause, Severity, Status
-from keepwell.tasks.api import TaskPublic, task_views
-from keepwell.touches.api import InteractionPublic
+from keepwell.cases.schemas import CaseDetail, CasePublic
+from keepwell.tasks.schemas import task_views
 from keepwell.touches.models import Channel
+from keepwell.touches.schemas import InteractionPublic
 from keepwell.web.deps import (
     CurrentActor,
     DbSession,
@@ -25,34 +25,7 @@ from keepwell.web.deps import (
     member_by_id,
     router,
 )
-from keepwell.web.schemas import Id, Input, Long, Moment, Output, text
-
-
-class CasePublic(Output):
-    id: int
-    customer_id: int
-    member_id: int | None
-    title: str
-    description: str
-    severity: str
-    status: str
-    opened_at: datetime
-    first_response_at: datetime | None
-    resolved_at: datetime | None
-    confirmed_at: datetime | None
-    root_cause_category: str | None
-    root_cause: str
-    prevention: str
-    resolution: str
-    reopened_count: int
-    last_reopened_at: datetime | None
-    version: int
-
-
-class CaseDetail(BaseModel):
-    case: CasePublic
-    interactions: list[InteractionPublic]  # the conversation, oldest first
-    tasks: list[TaskPublic]  # its confirmation tasks, one per resolution
+from keepwell.web.schemas import Id, Input, Long, Moment, text
 
 
 class CaseCreate(Input):

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from keepwell import clock
 from keepwell.customers import service, special_dates
 from keepwell.customers.models import ContactChannel as Channel
 from keepwell.customers.models import Customer
 from keepwell.customers.record import customer_record
+from keepwell.customers.schemas import (
+    CustomerPage,
+    CustomerPublic,
+    CustomerRecordPublic,
+    SpecialDatePublic,
+    UpcomingPublic,
+)
 from keepwell.errors import MAX_OFFSET
 from keepwell.web.deps import (
     AdminActor,
@@ -26,42 +32,11 @@ from keepwell.web.deps import (
     member_by_ref,
     router,
 )
-from keepwell.web.schemas import Day, Id, Input, Long, Moment, Name, Output, Short, text
+from keepwell.web.schemas import Day, Id, Input, Long, Moment, Name, Short, text
 
 Tag = Annotated[str, text(100)]
 Email = Annotated[str, text(320)]
 Cadence = Annotated[int, Field(ge=1, le=3660)]
-
-
-class CustomerPublic(Output):
-    id: int
-    external_id: str | None
-    name: str
-    email: str | None
-    phone: str | None
-    company: str | None
-    segment: str | None
-    tags: list[str]
-    owner_id: int | None
-    first_seen: datetime | None
-    personal_notes: str | None
-    preferred_channel: str | None
-    language: str | None
-    cultural_notes: str | None
-    birthday: date | None
-    marketing_consent: bool
-    opted_out_at: datetime | None
-    cadence_days: int | None
-    # derived from orders and interactions
-    last_contact_at: datetime | None
-    last_outbound_at: datetime | None
-    next_check_in_at: datetime | None
-    order_count: int
-    revenue_minor: int
-    last_order_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    version: int
 
 
 class CustomerCreate(Input):
@@ -90,26 +65,6 @@ class CustomerUpdate(CustomerCreate):
 
     version: Id | None = None
     reason: Short = ""  # why the owner changed, when it did
-
-
-class CustomerPage(BaseModel):
-    items: list[CustomerPublic]
-    next_after: int | None  # pass as `after` for the next page; None: this was the last
-
-
-class TimelineEntryPublic(BaseModel):
-    at: datetime
-    kind: str
-    ref: str
-    text: str
-
-
-class CustomerRecordPublic(BaseModel):
-    profile: dict[str, Any]
-    owner: str | None
-    cadence_days: int
-    special_dates: list[dict[str, Any]]
-    timeline: list[TimelineEntryPublic]
 
 
 customers = router("customers")
@@ -224,35 +179,12 @@ def get_record(
 SpecialKind = Literal["anniversary", "renewal", "founding", "custom"]
 
 
-class SpecialDatePublic(Output):
-    id: int
-    customer_id: int
-    kind: str
-    label: str
-    on_date: date
-    yearly: bool
-    gesture: str
-
-
 class SpecialDateCreate(Input):
     kind: SpecialKind
     on_date: Day
     label: Short = ""
     yearly: bool = True
     gesture: Short | None = None  # default: one that suits the kind
-
-
-class UpcomingPublic(BaseModel):
-    customer_id: int
-    customer_name: str
-    owner_id: int | None
-    kind: str
-    on: date
-    years: int | None
-    label: str
-    gesture: str
-    cultural_notes: str | None
-    special_date_id: int | None
 
 
 @customers.get("/customers/{customer_id}/special-dates", response_model=list[SpecialDatePublic])

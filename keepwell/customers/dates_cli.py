@@ -2,39 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Annotated, Any
+from datetime import date
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
+from rich.console import Group
+from rich.text import Text
 
-from keepwell import clock
-from keepwell.clikit import Database, JsonOpt, errors, out, print_json, say, session_for
+from keepwell import clikit, clock
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 date_app = typer.Typer(
     help="Special dates: birthdays, anniversaries, renewals, founding days.", no_args_is_help=True
 )
-
-DAY_HELP = "YYYY-MM-DD, today, tomorrow, or +N for N days from today"
-
-
-def parse_day(text: str) -> date:
-    """A day given on the command line: YYYY-MM-DD, today, tomorrow or +N days."""
-    value = text.strip().lower()
-    today = clock.today()
-    if value == "today":
-        return today
-    if value == "tomorrow":
-        return today + timedelta(days=1)
-    if value.startswith("+") and value[1:].isdigit():
-        days = int(value[1:])
-        if days > 3660:
-            raise typer.BadParameter(f"{text!r} is more than ten years ahead")
-        return today + timedelta(days=days)
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date; use {DAY_HELP}") from None
 
 
 def parse_birthday(text: str) -> date | None:
@@ -46,8 +28,8 @@ def parse_birthday(text: str) -> date | None:
 
     try:
         if len(value.lstrip("-")) == 5:  # MM-DD or --MM-DD (ISO 8601 without a year)
-            month, day = value.lstrip("-").split("-")
-            return date(UNKNOWN_BIRTH_YEAR, int(month), int(day))
+            month, day_of_month = value.lstrip("-").split("-")
+            return date(UNKNOWN_BIRTH_YEAR, int(month), int(day_of_month))
         return date.fromisoformat(value)
     except ValueError:
         raise typer.BadParameter(
@@ -55,55 +37,39 @@ def parse_birthday(text: str) -> date | None:
         ) from None
 
 
-CustomerArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="CUSTOMER", help="The customer: #id, external id or e-mail.", show_default=False
-    ),
-]
-
-
 @date_app.command("add")
+@clikit.on_desk
 def date_add(
-    customer_ref: CustomerArg,
+    session: Session,
+    customer: clikit.CustomerArg,
     kind: Annotated[str, typer.Option("--kind", help="anniversary, renewal, founding or custom.")],
-    on: Annotated[
-        date, typer.Option("--on", parser=parse_day, metavar="DATE", help="The date (YYYY-MM-DD).")
-    ],
+    on: Annotated[date, clikit.day("--on", help="The date")],
     label: Annotated[str, typer.Option("--label", help="What the date is, in a few words.")] = "",
     gesture: Annotated[
         str | None,
         typer.Option("--gesture", help="How to mark it (default: one that suits the kind)."),
     ] = None,
     once: Annotated[bool, typer.Option("--once", help="Only this once, not every year.")] = False,
-    database: Database = None,
-) -> None:
+) -> clikit.Shown:
     """Remember a date worth marking with a customer (yearly unless --once)."""
-    from keepwell.customers.service import find_customer
     from keepwell.customers.special_dates import add_special_date
 
-    with errors(), session_for(database) as session:
-        customer = find_customer(session, customer_ref)
-        row = add_special_date(
-            session,
-            customer,
-            kind=kind,
-            on_date=on,
-            label=label,
-            yearly=not once,
-            gesture=gesture,
-        )
-        every = "once" if once else "every year"
-        say(
-            f"Added {row.kind} #{row.id} for {customer.name or f'#{customer.id}'}: "
-            f"{row.on_date.isoformat()} ({every}), suggested: {row.gesture}."
-        )
+    row = add_special_date(
+        session, customer, kind=kind, on_date=on, label=label, yearly=not once, gesture=gesture
+    )
+    return (
+        f"Added {row.kind} #{row.id} for {customer.name or f'#{customer.id}'}: "
+        f"{row.on_date.isoformat()} ({'once' if once else 'every year'}), "
+        f"suggested: {row.gesture}."
+    )
 
 
 @date_app.command("birthday")
+@clikit.on_desk
 def date_birthday(
-    customer_ref: CustomerArg,
-    day: Annotated[
+    session: Session,
+    customer: clikit.CustomerArg,
+    birthday: Annotated[
         str,
         typer.Argument(
             metavar="DATE",
@@ -111,132 +77,109 @@ def date_birthday(
             show_default=False,
         ),
     ],
-    database: Database = None,
-) -> None:
+) -> clikit.Shown:
     """Set (or forget) a customer's birthday."""
-    from keepwell.customers.service import find_customer
     from keepwell.customers.special_dates import set_birthday
 
-    birthday = parse_birthday(day)
-    with errors(), session_for(database) as session:
-        customer = find_customer(session, customer_ref)
-        set_birthday(session, customer, birthday)
-        who = customer.name or f"#{customer.id}"
-        say(
-            f"{who}'s birthday: {_birthday(birthday)}." if birthday else f"Forgot {who}'s birthday."
-        )
+    day = parse_birthday(birthday)
+    set_birthday(session, customer, day)
+    who = customer.name or f"#{customer.id}"
+    return f"{who}'s birthday: {_birthday(day)}." if day else f"Forgot {who}'s birthday."
 
 
 @date_app.command("list")
+@clikit.on_desk
 def date_list(
-    customer_ref: CustomerArg, database: Database = None, as_json: JsonOpt = False
-) -> None:
-    """List a customer's birthday and special dates."""
-    from keepwell.customers.service import find_customer
+    session: Session, customer: clikit.CustomerArg, as_json: clikit.JsonOpt = False
+) -> clikit.Shown:
+    """List a customer's birthday and special dates.
+
+    With --json its `dates` are what GET /api/customers/ID/special-dates answers."""
+    from keepwell.customers.schemas import SpecialDatePublic
     from keepwell.customers.special_dates import list_special_dates
 
-    with errors(), session_for(database) as session:
-        customer = find_customer(session, customer_ref)
-        data: dict[str, Any] = {
-            "customer_id": customer.id,
-            "customer": customer.name,
-            "birthday": customer.birthday.isoformat() if customer.birthday else None,
-            "first_seen": customer.first_seen.date().isoformat() if customer.first_seen else None,
-            "dates": [
-                {
-                    "id": d.id,
-                    "kind": d.kind,
-                    "on_date": d.on_date.isoformat(),
-                    "yearly": d.yearly,
-                    "label": d.label,
-                    "gesture": d.gesture,
-                }
-                for d in list_special_dates(session, customer)
-            ],
-        }
+    dates = [SpecialDatePublic.model_validate(d) for d in list_special_dates(session, customer)]
+    first_seen = customer.first_seen.date() if customer.first_seen else None
     if as_json:
-        print_json(data)
-        return
-    who = data["customer"] or f"#{data['customer_id']}"
-    birthday = date.fromisoformat(data["birthday"]) if data["birthday"] else None
-    say(f"{who}: birthday {_birthday(birthday) if birthday else 'unknown'}")
-    if data["first_seen"]:
-        say(f"customer since {data['first_seen']}")
-    if not data["dates"]:
-        say("No special dates.")
-        return
-    table = Table("id", "kind", "date", "repeats", "label", "gesture")
-    for d in data["dates"]:
-        every = "yearly" if d["yearly"] else "once"
-        table.add_row(str(d["id"]), d["kind"], d["on_date"], every, d["label"], d["gesture"])
-    out.print(table)
+        return clikit.json_of(
+            {
+                "customer_id": customer.id,
+                "customer": customer.name,
+                "birthday": customer.birthday.isoformat() if customer.birthday else None,
+                "first_seen": first_seen.isoformat() if first_seen else None,
+                "dates": [d.model_dump(mode="json") for d in dates],
+            }
+        )
+    lines = [f"{customer.name or f'#{customer.id}'}: birthday {_birthday(customer.birthday)}"]
+    if first_seen:
+        lines.append(f"customer since {first_seen.isoformat()}")
+    table = clikit.listing(
+        dates,
+        (
+            ("id", lambda d: d.id),
+            ("kind", lambda d: d.kind),
+            ("date", lambda d: d.on_date),
+            ("repeats", lambda d: "yearly" if d.yearly else "once"),
+            ("label", lambda d: d.label),
+            ("gesture", lambda d: d.gesture),
+        ),
+        as_json=False,
+        empty="No special dates.",
+    )
+    return Group(*(Text(line) for line in lines), table or "")
 
 
 @date_app.command("upcoming")
+@clikit.on_desk
 def date_upcoming(
+    session: Session,
     days: Annotated[int, typer.Option("--days", help="How many days ahead to look.")] = 14,
-    owner: Annotated[
-        str | None, typer.Option("--owner", help="Only this member's customers (e-mail).")
-    ] = None,
-    database: Database = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Birthdays, anniversaries and special dates coming up, soonest first."""
-    from keepwell.accounts.service import find_member
+    owner: clikit.Owner = None,
+    as_json: clikit.JsonOpt = False,
+) -> clikit.Shown:
+    """Birthdays, anniversaries and special dates coming up, soonest first.
+
+    --json prints what GET /api/special-dates/upcoming answers."""
+    from keepwell.customers.schemas import UpcomingPublic
     from keepwell.customers.special_dates import upcoming
 
-    with errors(), session_for(database) as session:
-        member_id = find_member(session, owner).id if owner else None
-        today = clock.today()
-        coming = upcoming(session, today=today, days_ahead=days, member_id=member_id)
-    if as_json:
-        print_json(
-            [
-                {
-                    "customer_id": u.customer_id,
-                    "customer": u.customer_name,
-                    "owner_id": u.owner_id,
-                    "kind": u.kind,
-                    "on": u.on.isoformat(),
-                    "years": u.years,
-                    "label": u.label,
-                    "gesture": u.gesture,
-                    "cultural_notes": u.cultural_notes,
-                    "special_date_id": u.special_date_id,
-                }
-                for u in coming
-            ]
-        )
-        return
-    if not coming:
-        say(f"Nothing coming up in the next {days} days.")
-        return
-    table = Table("when", "customer", "what", "suggested", "mind")
-    for u in coming:
-        ahead = (u.on - today).days
-        when = {0: "today", 1: "tomorrow"}.get(ahead, f"in {ahead} days")
-        what = u.kind.replace("_", " ")
-        if u.label:
-            what += f": {u.label}"
-        if u.years:
-            what += f" ({u.years})"
-        table.add_row(
-            f"{u.on:%a %d %b}, {when}", u.customer_name, what, u.gesture, u.cultural_notes or ""
-        )
-    out.print(table)
+    today = clock.today()
+    coming = upcoming(session, today=today, days_ahead=days, member_id=owner)
+    rows = [UpcomingPublic.model_validate(u, from_attributes=True) for u in coming]
+
+    def ahead(on: date) -> str:
+        later = (on - today).days
+        return f"{on:%a %d %b}, " + {0: "today", 1: "tomorrow"}.get(later, f"in {later} days")
+
+    def what(u: UpcomingPublic) -> str:
+        label = f": {u.label}" if u.label else ""
+        return u.kind.replace("_", " ") + label + (f" ({u.years})" if u.years else "")
+
+    return clikit.listing(
+        rows,
+        (
+            ("when", lambda u: ahead(u.on)),
+            ("customer", lambda u: u.customer_name),
+            ("what", what),
+            ("suggested", lambda u: u.gesture),
+            ("mind", lambda u: u.cultural_notes),
+        ),
+        as_json=as_json,
+        empty=f"Nothing coming up in the next {days} days.",
+    )
 
 
 @date_app.command("remove")
+@clikit.on_desk
 def date_remove(
+    session: Session,
     special_date_id: Annotated[int, typer.Argument(metavar="ID", help="The special date's id.")],
-    database: Database = None,
-) -> None:
+) -> clikit.Shown:
     """Forget a special date (see `keepwell date list` for ids)."""
     from keepwell.customers.special_dates import delete_special_date
 
-    with errors(), session_for(database) as session:
-        row = delete_special_date(session, special_date_id)
-        say(f"Removed {row.kind} #{row.id} ({row.on_date.isoformat()}).")
+    row = delete_special_date(session, special_date_id)
+    return f"Removed {row.kind} #{row.id} ({row.on_date.isoformat()})."
 
 
 def _birthday(day: date | None) -> str:

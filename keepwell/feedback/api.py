@@ -3,16 +3,24 @@ scorecard, the list, telling the customer; actions that close many loops at once
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from keepwell import clock
 from keepwell.feedback import answers, common, loop, service
 from keepwell.feedback import surveys as invitations
-from keepwell.feedback.models import Feedback, FeedbackAction, Kind, SurveyInvitation, SurveyKind
+from keepwell.feedback.models import Feedback, FeedbackAction, Kind, SurveyKind
+from keepwell.feedback.schemas import (
+    ActionPublic,
+    Closed,
+    FeedbackDetail,
+    FeedbackPublic,
+    SurveyPublic,
+    SurveySent,
+)
+from keepwell.feedback.schemas import action_public as _action
+from keepwell.feedback.schemas import survey_public as _survey
 from keepwell.touches.models import Channel
 from keepwell.web.deps import (
     CurrentActor,
@@ -25,7 +33,7 @@ from keepwell.web.deps import (
     for_update,
     router,
 )
-from keepwell.web.schemas import Id, Input, Moment, Output, text
+from keepwell.web.schemas import Id, Input, Moment, text
 
 Score = Annotated[int, Field(ge=0, le=10)]
 Rating = Annotated[int, Field(ge=1, le=5)]
@@ -44,23 +52,6 @@ class SurveyCreate(Input):
     )
 
 
-class SurveyPublic(Output):
-    id: int
-    customer_id: int
-    kind: str
-    case_id: int | None
-    order_id: int | None
-    created_at: datetime
-    expires_at: datetime
-    used_at: datetime | None
-    sent_by_id: int | None
-    status: str = ""  # open, answered or expired
-
-
-class SurveySent(SurveyPublic):
-    url: str  # the link to send: shown once, here
-
-
 class FeedbackCreate(Input):
     """A survey answer given by phone or in person (kind nps, csat, scorecard), or our
     own rating of the relationship (kind relationship: ratings of our categories)."""
@@ -73,45 +64,6 @@ class FeedbackCreate(Input):
     answered_at: Moment | None = None  # default: now
     invitation_id: Id | None = None  # the survey this answers (its link is then used)
     case_id: Id | None = None
-
-
-class FeedbackPublic(BaseModel):
-    id: int
-    customer_id: int
-    customer: str
-    owner: str | None
-    kind: str
-    score: int | None
-    ratings: dict[str, int] | None
-    verbatim: str
-    answered_at: datetime
-    source: str
-    invitation_id: int | None
-    recorded_by: str | None
-    case_id: int | None
-    order_id: int | None
-    loop: str  # open until the customer was told what we did
-    told_at: datetime | None
-    told_channel: str | None
-    told_note: str
-    told_by: str | None
-    action_ids: list[int]
-    version: int
-
-
-class ActionPublic(BaseModel):
-    id: int
-    what: str
-    member_id: int | None
-    created_at: datetime
-    done_at: datetime | None
-    feedback_ids: list[int]
-    version: int
-
-
-class FeedbackDetail(BaseModel):
-    feedback: FeedbackPublic
-    actions: list[ActionPublic]
 
 
 class TellInput(Input):
@@ -134,24 +86,8 @@ class CloseInput(Input):
     channel: Channel = "email"
 
 
-class Closed(BaseModel):
-    action: ActionPublic
-    told_feedback_ids: list[int]  # loops this closed
-    customers_told: int  # one interaction logged for each
-    already_told: int
-
-
 surveys = router("surveys")
 feedback = router("feedback")
-
-
-def _survey(invitation: SurveyInvitation) -> SurveyPublic:
-    found = SurveyPublic.model_validate(invitation)
-    if invitation.used_at is not None:
-        found.status = "answered"
-    else:
-        found.status = "expired" if clock.now() >= invitation.expires_at else "open"
-    return found
 
 
 def _feedback(
@@ -160,18 +96,6 @@ def _feedback(
     if response is not None:
         response.headers["ETag"] = etag(item.version)
     return FeedbackPublic.model_validate(service.describe(session, [item])[0])
-
-
-def _action(session: DbSession, action: FeedbackAction) -> ActionPublic:
-    return ActionPublic(
-        id=action.id,
-        what=action.what,
-        member_id=action.member_id,
-        created_at=action.created_at,
-        done_at=action.done_at,
-        feedback_ids=loop.linked_ids(session, action.id),
-        version=action.version,
-    )
 
 
 @surveys.post("/surveys", response_model=SurveySent, status_code=201)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
-from typing import Annotated, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
+from rich.console import Group
 from rich.table import Table
+from rich.text import Text
 
-from keepwell.clikit import Database, JsonOpt, errors, out, print_json, say, session_for
+from keepwell import clikit
+from keepwell.feedback.models import KINDS, Feedback, FeedbackAction
+from keepwell.feedback.schemas import FeedbackPublic
+from keepwell.feedback.service import FeedbackFilter
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 survey_app = typer.Typer(
     help="Surveys: send a customer a link (NPS, CSAT, scorecard), or record an answer.",
@@ -24,13 +32,15 @@ scorecard_app = typer.Typer(
     no_args_is_help=True,
 )
 
-CustomerArg = Annotated[
-    str, typer.Argument(metavar="CUSTOMER", help="The customer: #id, external id or e-mail.")
+TheFeedback = Annotated[
+    Feedback,
+    typer.Argument(metavar="ID", help="The feedback's id."),
+    clikit.record("keepwell.feedback.common:get_feedback"),
 ]
-FeedbackIdArg = Annotated[int, typer.Argument(metavar="ID", help="The feedback's id.")]
-ActionIdArg = Annotated[int, typer.Argument(metavar="ACTION", help="The action's id.")]
-By = Annotated[
-    str | None, typer.Option("--by", help="E-mail of the team member acting (recorded).")
+TheAction = Annotated[
+    FeedbackAction,
+    typer.Argument(metavar="ACTION", help="The action's id."),
+    clikit.record("keepwell.feedback.common:get_action"),
 ]
 Channel = Annotated[
     str, typer.Option("--channel", help="How the customer was told: call, email, meeting, …")
@@ -58,34 +68,20 @@ def _ratings(pairs: list[str] | None) -> dict[str, int] | None:
     return found
 
 
-def _since(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return datetime.combine(date.fromisoformat(text.strip()), time(0, 0), UTC)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not YYYY-MM-DD", param_hint="--since") from None
-
-
-def _member(session: Any, by: str | None) -> Any:
-    from keepwell.accounts.service import find_member
-
-    return find_member(session, by) if by else None
-
-
-def _score_text(row: dict[str, Any]) -> str:
-    if row["score"] is not None:
-        return f"{row['kind'].upper()} {row['score']}"
-    ratings = row["ratings"] or {}
-    return f"{row['kind']} " + " ".join(str(v) for v in ratings.values())
+def _score_text(item: FeedbackPublic) -> str:
+    if item.score is not None:
+        return f"{item.kind.upper()} {item.score}"
+    return f"{item.kind} " + " ".join(str(v) for v in (item.ratings or {}).values())
 
 
 # --- keepwell survey --------------------------------------------------------------------
 
 
 @survey_app.command("send")
+@clikit.on_desk
 def survey_send(
-    customer: CustomerArg,
+    session: Session,
+    customer: clikit.CustomerArg,
     kind: Annotated[str, typer.Option("--kind", help="nps, csat or scorecard.")] = "nps",
     case: Annotated[int | None, typer.Option("--case", help="The case a CSAT asks about.")] = None,
     order: Annotated[
@@ -94,39 +90,37 @@ def survey_send(
     expires_days: Annotated[
         int, typer.Option("--expires-days", help="Days the link stays open (1-365).")
     ] = 30,
-    by: By = None,
-    database: Database = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Make a survey for a customer and print its link (it works once, until it expires)."""
-    from keepwell.customers.service import find_customer
+    by: clikit.By = None,
+    as_json: clikit.JsonOpt = False,
+) -> clikit.Shown:
+    """Make a survey for a customer and print its link (it works once, until it expires).
+
+    --json prints what POST /api/surveys answers."""
+    from keepwell.feedback.schemas import SurveySent, survey_public
     from keepwell.feedback.surveys import invite
 
-    with errors(), session_for(database) as session:
-        found = find_customer(session, customer)
-        invitation, url = invite(
-            session,
-            found,
-            kind,
-            case_id=case,
-            order_id=order,
-            expires_days=expires_days,
-            member=_member(session, by),
-        )
-        expires = invitation.expires_at.astimezone(UTC)
-        result = {"id": invitation.id, "kind": kind, "customer_id": found.id, "url": url,
-                  "expires_at": expires.isoformat()}  # fmt: skip
+    invitation, url = invite(
+        session,
+        customer,
+        kind,
+        case_id=case,
+        order_id=order,
+        expires_days=expires_days,
+        member=by,
+    )
+    sent = SurveySent(**survey_public(invitation).model_dump(), url=url)
     if as_json:
-        print_json(result)
-        return
-    who = found.name or f"#{found.id}"
-    say(f"Survey #{result['id']} ({kind}) for {who}, open until {expires:%Y-%m-%d %H:%M} UTC:")
-    say(url)
+        return clikit.record_json(sent)
+    who = customer.name or f"#{customer.id}"
+    until = clikit.when(sent.expires_at)
+    return f"Survey #{sent.id} ({kind}) for {who}, open until {until} UTC:\n{url}"
 
 
 @survey_app.command("answer")
+@clikit.on_desk
 def survey_answer(
-    customer: CustomerArg,
+    session: Session,
+    customer: clikit.CustomerArg,
     kind: Annotated[str, typer.Option("--kind", help="nps, csat or scorecard.")] = "nps",
     score: Annotated[int | None, typer.Option("--score", help="NPS 0-10, CSAT 1-5.")] = None,
     rating: Ratings = None,
@@ -135,255 +129,214 @@ def survey_answer(
         int | None, typer.Option("--survey", help="The survey (#id) this answers.")
     ] = None,
     case: Annotated[int | None, typer.Option("--case", help="The case it is about.")] = None,
-    by: By = None,
-    database: Database = None,
-) -> None:
+    by: clikit.By = None,
+) -> clikit.Shown:
     """Record a survey answer given by phone or in person (a detractor's opens a task)."""
-    from keepwell.customers.service import find_customer
     from keepwell.feedback.answers import needs_follow_up, record_feedback
 
-    ratings = _ratings(rating)
-    with errors(), session_for(database) as session:
-        found = find_customer(session, customer)
-        item = record_feedback(
-            session,
-            found,
-            kind,
-            score=score,
-            ratings=ratings,
-            verbatim=comment,
-            member=_member(session, by),
-            invitation_id=invitation,
-            case_id=case,
-        )
-        follow = needs_follow_up(item)
-        say(f"Feedback #{item.id} recorded for {found.name or f'#{found.id}'}.")
-        if follow:
-            say(f"A {follow} task is open for the owner (due within 2 days).")
+    item = record_feedback(
+        session,
+        customer,
+        kind,
+        score=score,
+        ratings=_ratings(rating),
+        verbatim=comment,
+        member=by,
+        invitation_id=invitation,
+        case_id=case,
+    )
+    follow = needs_follow_up(item)
+    recorded = f"Feedback #{item.id} recorded for {customer.name or f'#{customer.id}'}."
+    if follow:
+        return f"{recorded}\nA {follow} task is open for the owner (due within 2 days)."
+    return recorded
 
 
 # --- keepwell feedback ------------------------------------------------------------------
 
 
 @feedback_app.command("list")
-def feedback_list(
-    kind: Annotated[
-        str | None, typer.Option("--kind", help="nps, csat, scorecard or relationship.")
-    ] = None,
-    min_score: Annotated[int | None, typer.Option("--min-score", help="Score at least.")] = None,
-    max_score: Annotated[int | None, typer.Option("--max-score", help="Score at most.")] = None,
-    customer: Annotated[
-        str | None,
-        typer.Option("--customer", metavar="REF", help="Only this customer's (#id, id, e-mail)."),
-    ] = None,
-    owner: Annotated[
-        str | None, typer.Option("--owner", help="Only customers of this member (e-mail).")
-    ] = None,
-    loop: Annotated[str | None, typer.Option("--loop", help="open or closed.")] = None,
-    since: Annotated[
-        str | None, typer.Option("--since", help="Answered on this day or later (YYYY-MM-DD).")
-    ] = None,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many (1-500).")] = 50,
-    database: Database = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Feedback, newest first: scores, their words, whether the loop is closed."""
-    from keepwell.accounts.service import find_member
-    from keepwell.customers.service import find_customer
-    from keepwell.feedback.service import FeedbackFilter, describe, list_feedback
+@clikit.lists(
+    FeedbackFilter,
+    kind=Annotated[str | None, clikit.one_of("--kind", values=KINDS)],
+    min_score=Annotated[int | None, typer.Option("--min-score", help="Score at least.")],
+    max_score=Annotated[int | None, typer.Option("--max-score", help="Score at most.")],
+    customer_id=clikit.CustomerRef,
+    owner_id=Annotated[
+        clikit.MemberId,
+        typer.Option("--owner", metavar="EMAIL", help="Only customers of this member."),
+    ],
+    loop=Annotated[str | None, clikit.one_of("--loop", values=("open", "closed"))],
+    since=Annotated[
+        datetime | None, clikit.moment("--since", help="Answered on this day or time, or later.")
+    ],
+)
+def feedback_list(session: Session, filters: FeedbackFilter) -> clikit.Listing[FeedbackPublic]:
+    """Feedback, newest first: scores, their words, whether the loop is closed.
 
-    since_at = _since(since)
-    with errors(), session_for(database) as session:
-        filters = FeedbackFilter(
-            kind=kind,
-            min_score=min_score,
-            max_score=max_score,
-            customer_id=find_customer(session, customer).id if customer else None,
-            owner_id=find_member(session, owner).id if owner else None,
-            loop=loop,
-            since=since_at,
-            limit=limit,
-        )
-        rows = describe(session, list_feedback(session, filters))
-    if as_json:
-        print_json(rows)
-        return
-    table = Table("id", "answered", "customer", "answer", "their words", "loop", "actions")
-    for row in rows:
-        table.add_row(
-            str(row["id"]),
-            row["answered_at"][:10],
-            escape(row["customer"] or f"#{row['customer_id']}"),
-            _score_text(row),
-            escape(row["verbatim"][:80] + ("…" if len(row["verbatim"]) > 80 else "")),
-            row["loop"] + (f" {row['told_at'][:10]}" if row["told_at"] else ""),
-            ", ".join(f"#{a}" for a in row["action_ids"]),
-        )
-    out.print(table)
+    --json prints what GET /api/feedback answers."""
+    from keepwell.feedback.service import describe, list_feedback
+
+    found = describe(session, list_feedback(session, filters))
+    columns: list[clikit.Column[FeedbackPublic]] = [
+        ("id", lambda f: f.id),
+        ("answered", lambda f: f.answered_at.date()),
+        ("customer", lambda f: f.customer or f"#{f.customer_id}"),
+        ("answer", _score_text),
+        ("their words", lambda f: f.verbatim[:80] + ("…" if len(f.verbatim) > 80 else "")),
+        ("loop", lambda f: f.loop + (f" {f.told_at.date()}" if f.told_at else "")),
+        ("actions", lambda f: ", ".join(f"#{a}" for a in f.action_ids)),
+    ]
+    return clikit.Listing([FeedbackPublic.model_validate(row) for row in found], columns)
 
 
 @feedback_app.command("show")
+@clikit.on_desk
 def feedback_show(
-    feedback_id: FeedbackIdArg, database: Database = None, as_json: JsonOpt = False
-) -> None:
-    """One piece of feedback, the actions linked to it and whether the customer was told."""
-    from keepwell.feedback.common import get_feedback
+    session: Session, item: TheFeedback, as_json: clikit.JsonOpt = False
+) -> clikit.Shown:
+    """One piece of feedback, the actions linked to it and whether the customer was told.
+
+    --json prints what GET /api/feedback/ID answers."""
     from keepwell.feedback.loop import actions_of
+    from keepwell.feedback.schemas import FeedbackDetail, FeedbackPublic, action_public
     from keepwell.feedback.service import describe
 
-    with errors(), session_for(database) as session:
-        item = get_feedback(session, feedback_id)
-        row = describe(session, [item])[0]
-        row["actions"] = [
-            {"id": a.id, "what": a.what, "done_at": a.done_at.isoformat() if a.done_at else None}
-            for a in actions_of(session, item.id)
-        ]
+    detail = FeedbackDetail(
+        feedback=FeedbackPublic.model_validate(describe(session, [item])[0]),
+        actions=[action_public(session, a) for a in actions_of(session, item.id)],
+    )
     if as_json:
-        print_json(row)
-        return
-    say(f"Feedback #{row['id']} from {row['customer']} ({row['answered_at'][:10]}, "
-        f"{row['source']}): {_score_text(row)}")  # fmt: skip
-    if row["verbatim"]:
-        say(f"“{row['verbatim']}”")
-    for action in row["actions"]:
-        done = f"done {action['done_at'][:10]}" if action["done_at"] else "not done yet"
-        say(f"Action #{action['id']}: {action['what']} ({done})")
-    if row["told_at"]:
-        say(f"Loop closed {row['told_at'][:10]} by {row['told_channel']}: {row['told_note']}")
+        return clikit.record_json(detail)
+    f = detail.feedback
+    lines = [
+        f"Feedback #{f.id} from {f.customer} ({f.answered_at.date()}, {f.source}): "
+        + _score_text(f)
+    ]
+    if f.verbatim:
+        lines.append(f"“{f.verbatim}”")
+    for action in detail.actions:
+        done = f"done {action.done_at.date()}" if action.done_at else "not done yet"
+        lines.append(f"Action #{action.id}: {action.what} ({done})")
+    if f.told_at:
+        lines.append(f"Loop closed {f.told_at.date()} by {f.told_channel}: {f.told_note}")
     else:
-        say("Loop open: the customer has not been told what we did.")
+        lines.append("Loop open: the customer has not been told what we did.")
+    return "\n".join(lines)
 
 
 @feedback_app.command("act")
+@clikit.on_desk
 def feedback_act(
+    session: Session,
     what: Annotated[str, typer.Argument(help='What we do about it ("changed our courier").')],
     feedback_ids: Annotated[
         list[int] | None, typer.Argument(metavar="[ID]...", help="The feedback it answers.")
     ] = None,
-    by: By = None,
-    database: Database = None,
-) -> None:
+    by: clikit.By = None,
+) -> clikit.Shown:
     """Record an action taken because of feedback, linked to one or many answers."""
     from keepwell.feedback.loop import add_action, feedback_by_ids
 
-    with errors(), session_for(database) as session:
-        items = feedback_by_ids(session, feedback_ids or [])
-        action = add_action(session, what, items, member=_member(session, by))
-        customers = len({f.customer_id for f in items})
-        say(f"Action #{action.id}: linked to {len(items)} feedback from {customers} customers.")
+    items = feedback_by_ids(session, feedback_ids or [])
+    action = add_action(session, what, items, member=by)
+    customers = len({f.customer_id for f in items})
+    return f"Action #{action.id}: linked to {len(items)} feedback from {customers} customers."
 
 
 @feedback_app.command("link")
+@clikit.on_desk
 def feedback_link(
-    action_id: ActionIdArg,
+    session: Session,
+    action: TheAction,
     feedback_ids: Annotated[list[int], typer.Argument(metavar="ID...", help="Feedback to link.")],
-    database: Database = None,
-) -> None:
+) -> clikit.Shown:
     """Link more feedback to an action (whose customers closing it will tell)."""
-    from keepwell.feedback.common import get_action
     from keepwell.feedback.loop import feedback_by_ids, link, linked_ids
 
-    with errors(), session_for(database) as session:
-        action = get_action(session, action_id)
-        added = link(session, action, feedback_by_ids(session, feedback_ids))
-        say(f"Action #{action.id}: {added} linked now, {len(linked_ids(session, action.id))} "
-            "in all.")  # fmt: skip
+    added = link(session, action, feedback_by_ids(session, feedback_ids))
+    return f"Action #{action.id}: {added} linked now, {len(linked_ids(session, action.id))} in all."
 
 
 @feedback_app.command("close")
+@clikit.on_desk
 def feedback_close(
-    action_id: ActionIdArg,
+    session: Session,
+    action: TheAction,
     note: Annotated[str, typer.Option("--note", help="Added to what each one is told.")] = "",
     channel: Channel = "email",
-    by: By = None,
-    database: Database = None,
-) -> None:
+    by: clikit.By = None,
+) -> clikit.Shown:
     """The action is done: tell every linked customer (logged) and close their loops."""
-    from keepwell.feedback.common import get_action
     from keepwell.feedback.loop import close_action
 
-    with errors(), session_for(database) as session:
-        done = close_action(
-            session,
-            get_action(session, action_id),
-            note=note,
-            channel=channel,
-            member=_member(session, by),
-        )
-        before = f" ({done.already} had been told before)" if done.already else ""
-        say(f"Action #{action_id} closed: told {done.customers} customers, "
-            f"{len(done.told)} loops closed{before}.")  # fmt: skip
+    done = close_action(session, action, note=note, channel=channel, member=by)
+    before = f" ({done.already} had been told before)" if done.already else ""
+    return (
+        f"Action #{action.id} closed: told {done.customers} customers, "
+        f"{len(done.told)} loops closed{before}."
+    )
 
 
 @feedback_app.command("tell")
+@clikit.on_desk
 def feedback_tell(
-    feedback_id: FeedbackIdArg,
+    session: Session,
+    item: TheFeedback,
     note: Annotated[str, typer.Argument(help="What the customer was told.")],
     channel: Channel = "email",
-    by: By = None,
-    database: Database = None,
-) -> None:
+    by: clikit.By = None,
+) -> clikit.Shown:
     """Record that the customer was told what we did: the loop of that feedback closes."""
-    from keepwell.feedback.common import get_feedback
     from keepwell.feedback.loop import tell
 
-    with errors(), session_for(database) as session:
-        item = tell(
-            session,
-            get_feedback(session, feedback_id),
-            note=note,
-            channel=channel,
-            member=_member(session, by),
-        )
-        say(f"Feedback #{item.id}: loop closed (told by {item.told_channel}).")
+    tell(session, item, note=note, channel=channel, member=by)
+    return f"Feedback #{item.id}: loop closed (told by {item.told_channel})."
 
 
 # --- keepwell scorecard -----------------------------------------------------------------
 
 
 @scorecard_app.command("rate")
+@clikit.on_desk
 def scorecard_rate(
-    customer: CustomerArg,
+    session: Session,
+    customer: clikit.CustomerArg,
     rating: Ratings = None,
     note: Annotated[str, typer.Option("--note", help="What stands behind the ratings.")] = "",
-    by: By = None,
-    database: Database = None,
-) -> None:
+    by: clikit.By = None,
+) -> clikit.Shown:
     """Our side: rate the relationship with a customer on our categories (1-5 each):
     communication, pays_on_time, predictability, partnership."""
-    from keepwell.customers.service import find_customer
     from keepwell.feedback.answers import rate_relationship
 
-    ratings = _ratings(rating) or {}
-    with errors(), session_for(database) as session:
-        found = find_customer(session, customer)
-        item = rate_relationship(session, found, ratings, note=note, member=_member(session, by))
-        say(f"Our scorecard #{item.id} for {found.name or f'#{found.id}'} recorded.")
+    item = rate_relationship(session, customer, _ratings(rating) or {}, note=note, member=by)
+    return f"Our scorecard #{item.id} for {customer.name or f'#{customer.id}'} recorded."
 
 
 @scorecard_app.command("show")
+@clikit.on_desk
 def scorecard_show(
-    customer: CustomerArg, database: Database = None, as_json: JsonOpt = False
-) -> None:
+    session: Session, customer: clikit.CustomerArg, as_json: clikit.JsonOpt = False
+) -> clikit.Shown:
     """Both sides of the scorecard, side by side: how they rate us, how we rate them."""
-    from keepwell.customers.service import find_customer
     from keepwell.feedback.service import scorecards
 
-    with errors(), session_for(database) as session:
-        both = scorecards(session, find_customer(session, customer))
+    both = scorecards(session, customer)
     if as_json:
-        print_json(both)
-        return
+        return clikit.json_of(both)
+    shown: list[Any] = []
     for title, side in (("They rate us", both["theirs"]), ("We rate them", both["ours"])):
         if side is None:
-            say(f"{title}: no scorecard yet.")
+            shown.append(Text(f"{title}: no scorecard yet."))
             continue
         table = Table("category", "rating", title=f"{title} ({side['answered_at'][:10]})",
                       title_justify="left")  # fmt: skip
         for name, label in side["labels"].items():
             value = side["ratings"].get(name)
-            table.add_row(escape(label), "" if value is None else str(value))
+            table.add_row(Text(label), "" if value is None else str(value))
         table.add_row("mean", "" if side["mean"] is None else f"{side['mean']:.1f}")
-        out.print(table)
+        shown.append(table)
         if side["comment"]:
-            say(f"“{side['comment']}”")
+            shown.append(Text(f"“{side['comment']}”"))
+    return Group(*shown)

@@ -11,18 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from keepwell import clock, config, db
-from keepwell.clikit import (
-    Database,
-    JsonOpt,
-    engine_in_use,
-    errors,
-    money,
-    out,
-    print_json,
-    progress,
-    say,
-)
+from keepwell import clikit, clock, config, db
 
 import_app = typer.Typer(help="Import customers or orders from a CSV export.", no_args_is_help=True)
 
@@ -65,7 +54,7 @@ AllowErasedOpt = Annotated[
 def _report_import(summary: Any, as_json: bool) -> None:
     data = summary.to_dict()
     if as_json:
-        print_json(data)
+        clikit.print_json(data)
         return
     verb = "would be" if summary.dry_run else ""
     kind = summary.kind
@@ -76,21 +65,31 @@ def _report_import(summary: Any, as_json: bool) -> None:
         f"{summary.rejected:,} rejected",
     ]
     prefix = f"{kind} ({verb}): " if verb else f"{kind}: "
-    out.print(prefix + ", ".join(parts), highlight=False)
+    clikit.out.print(prefix + ", ".join(parts), highlight=False)
     if kind == "orders":
-        out.print(f"customers: {summary.customers_added:,} added", highlight=False)
+        clikit.out.print(f"customers: {summary.customers_added:,} added", highlight=False)
     if summary.rejects_file:
-        out.print(f"bad rows written to {summary.rejects_file}", highlight=False)
+        clikit.out.print(f"bad rows written to {summary.rejects_file}", highlight=False)
     if summary.ignored_columns:
-        out.print("ignored columns: " + ", ".join(summary.ignored_columns), highlight=False)
+        clikit.out.print("ignored columns: " + ", ".join(summary.ignored_columns), highlight=False)
     if summary.dry_run:
-        out.print("dry run: nothing was written", highlight=False)
+        clikit.out.print("dry run: nothing was written", highlight=False)
+
+
+def _import(run: Any, file: Path, database: str | None, as_json: bool, **options: Any) -> None:
+    """Import `file` with `run` (a careful or a customers import), reporting as asked."""
+    from keepwell.ingest.importer import ImportOptions
+
+    with clikit.errors(), clikit.engine_in_use(database) as engine:
+        with clikit.progress(f"importing {file.name}", not as_json) as report:
+            summary = run(engine, file, ImportOptions(**options), report)
+        _report_import(summary, as_json)
 
 
 @import_app.command("orders")
 def import_orders_cmd(
     file: Annotated[Path, typer.Argument(help="CSV file of orders.")],
-    database: Database = None,
+    database: clikit.Database = None,
     mapping: MapOpt = None,
     date_format: DateFormatOpt = None,
     encoding: EncodingOpt = None,
@@ -104,63 +103,43 @@ def import_orders_cmd(
     skip_invalid: SkipOpt = None,
     dry_run: DryRunOpt = False,
     allow_erased: AllowErasedOpt = False,
-    as_json: JsonOpt = False,
+    as_json: clikit.JsonOpt = False,
 ) -> None:
     """Import orders (one row an order); unknown customers are created."""
-    from keepwell.ingest.importer import ImportOptions
     from keepwell.ingest.orders_import import import_orders
     from keepwell.ingest.parsing import CellError, parse_currency
 
-    options_map = _parse_map(mapping)
     try:
         code = parse_currency(currency)
     except CellError as exc:
         raise typer.BadParameter(str(exc), param_hint="--currency") from None
-    with errors(), engine_in_use(database) as engine:
-        options = ImportOptions(
-            mapping=options_map,
-            date_format=date_format,
-            encoding=encoding,
-            currency=code,
-            create_customers=not no_create_customers,
-            skip_invalid=skip_invalid,
-            dry_run=dry_run,
-            allow_erased=allow_erased,
-        )
-        with progress(f"importing {file.name}", not as_json) as report:
-            summary = import_orders(engine, file, options, report)
-        _report_import(summary, as_json)
+    _import(
+        import_orders, file, database, as_json, mapping=_parse_map(mapping),
+        date_format=date_format, encoding=encoding, skip_invalid=skip_invalid, dry_run=dry_run,
+        allow_erased=allow_erased, currency=code, create_customers=not no_create_customers,
+    )  # fmt: skip
 
 
 @import_app.command("customers")
 def import_customers_cmd(
     file: Annotated[Path, typer.Argument(help="CSV file of customers.")],
-    database: Database = None,
+    database: clikit.Database = None,
     mapping: MapOpt = None,
     date_format: DateFormatOpt = None,
     encoding: EncodingOpt = None,
     skip_invalid: SkipOpt = None,
     dry_run: DryRunOpt = False,
     allow_erased: AllowErasedOpt = False,
-    as_json: JsonOpt = False,
+    as_json: clikit.JsonOpt = False,
 ) -> None:
     """Import customers (one row a customer), matched by id or e-mail."""
     from keepwell.ingest.customers_import import import_customers
-    from keepwell.ingest.importer import ImportOptions
 
-    options_map = _parse_map(mapping)
-    with errors(), engine_in_use(database) as engine:
-        options = ImportOptions(
-            mapping=options_map,
-            date_format=date_format,
-            encoding=encoding,
-            skip_invalid=skip_invalid,
-            dry_run=dry_run,
-            allow_erased=allow_erased,
-        )
-        with progress(f"importing {file.name}", not as_json) as report:
-            summary = import_customers(engine, file, options, report)
-        _report_import(summary, as_json)
+    _import(
+        import_customers, file, database, as_json, mapping=_parse_map(mapping),
+        date_format=date_format, encoding=encoding, skip_invalid=skip_invalid, dry_run=dry_run,
+        allow_erased=allow_erased,
+    )  # fmt: skip
 
 
 def demo(
@@ -179,7 +158,7 @@ def demo(
         bool, typer.Option("--serve/--no-serve", help="Start the app after building.")
     ] = True,
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to serve on.")] = 8000,
-    as_json: JsonOpt = False,
+    as_json: clikit.JsonOpt = False,
 ) -> None:
     """Build a realistic small business to explore, show the desk, then serve it on
     127.0.0.1."""
@@ -189,7 +168,7 @@ def demo(
     from keepwell.playbooks.engine import run as run_playbooks
     from keepwell.scoring.service import score
 
-    with errors():
+    with clikit.errors():
         url = config.database_url(database or "keepwell-demo.db")
         if fresh and url.startswith("sqlite:///"):
             path = Path(url.removeprefix("sqlite:///"))
@@ -197,7 +176,7 @@ def demo(
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         engine = db.make_engine(url)
         db.upgrade(engine)
-        with progress("building the demo", not as_json) as report:
+        with clikit.progress("building the demo", not as_json) as report:
             summary = build_world(
                 engine,
                 customers=customers,
@@ -213,7 +192,7 @@ def demo(
             admin, password = demo_admin(session)  # someone to sign in as
             sign_in = {"email": admin.email, "password": password}
         if as_json:
-            out.print_json(
+            clikit.out.print_json(
                 json.dumps(
                     {"world": asdict(summary), "desk": asdict(desk), "admin": sign_in},
                     default=str,
@@ -223,24 +202,26 @@ def demo(
             _print_overview(desk, db.safe_url(engine))
             at = f" at http://127.0.0.1:{port}/" if serve else ""
             line = f"Sign in as {admin.email} with the password {password}{at}"
-            out.print(Text(line, style="bold"), highlight=False)
+            clikit.out.print(Text(line, style="bold"), highlight=False)
     if serve:
         from keepwell.accounts.tokens import create_token
         from keepwell.web.cli import serve as run_server
 
         with db.transaction(engine) as session:
             _, token = create_token(session, admin, "demo")
-        say(f"API token: {token}")
-        say(f"Try: curl -H 'Authorization: Bearer {token}' http://127.0.0.1:{port}/api/agenda")
+        clikit.say(f"API token: {token}")
+        clikit.say(
+            f"Try: curl -H 'Authorization: Bearer {token}' http://127.0.0.1:{port}/api/agenda"
+        )
         engine.dispose()
         run_server(host="127.0.0.1", port=port, database=url)
 
 
 def _print_overview(desk: Any, where: str) -> None:
-    out.print(f"[bold]Keepwell demo[/bold] — {where}", highlight=False)
-    out.print(
+    clikit.out.print(f"[bold]Keepwell demo[/bold] — {where}", highlight=False)
+    clikit.out.print(
         f"{desk.customers:,} customers, {desk.orders:,} orders, "
-        f"{money(desk.revenue_minor, desk.currency)} revenue, {desk.members} team members; "
+        f"{clikit.money(desk.revenue_minor, desk.currency)} revenue, {desk.members} team members; "
         f"{desk.active_customers:,} customers bought in the last 180 days.",
         highlight=False,
     )
@@ -255,9 +236,9 @@ def _print_overview(desk: Any, where: str) -> None:
             q.owner,
             q.last_order.date().isoformat(),
             str(q.orders),
-            money(q.revenue_minor, q.currency),
+            clikit.money(q.revenue_minor, q.currency),
         )
-    out.print(quiet)
+    clikit.out.print(quiet)
     birthdays = Table(title="Birthdays in the next 14 days", title_justify="left")
     for column in ("date", "when", "customer", "owner", "cultural notes"):
         birthdays.add_column(column)
@@ -266,4 +247,4 @@ def _print_overview(desk: Any, where: str) -> None:
         days = (b.on - today).days
         when = {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
         birthdays.add_row(f"{b.on:%a %d %b}", when, b.name, b.owner, b.cultural_notes or "")
-    out.print(birthdays)
+    clikit.out.print(birthdays)

@@ -4,43 +4,21 @@ Readers read; admins refresh and change the settings (audited)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from keepwell import clock
 from keepwell.loyalty import service
+from keepwell.loyalty.schemas import (
+    LoyaltyPublic,
+    LoyaltySettingsPublic,
+    RefreshPublic,
+    TierChangePublic,
+)
 from keepwell.web.deps import AdminActor, DbSession, router
 from keepwell.web.schemas import Day, Id, Input, Moment, text
-
-
-class LoyaltyPublic(BaseModel):
-    customer_id: int
-    points: int
-    tier: str | None
-    tier_since: date | None
-    next_tier: str | None
-    points_to_next: int | None
-    updated_on: date | None
-
-
-class TierChangePublic(BaseModel):
-    id: int
-    customer_id: int
-    from_tier: str | None
-    to_tier: str | None
-    points: int
-    reached_on: date
-    recorded_at: datetime
-
-
-class LoyaltySettingsPublic(BaseModel):
-    points_per_unit: float
-    tiers: dict[str, int]
-    window_days: int
-
 
 TierName = Annotated[str, text(40, min_length=1)]
 
@@ -59,14 +37,6 @@ class LoyaltySettings(Input):
 
 class RefreshInput(Input):
     day: Day | None = None  # default: today
-
-
-class RefreshPublic(BaseModel):
-    day: date
-    customers: int
-    changes: int
-    tiers: dict[str, int]
-    rewards_earned: int
 
 
 loyalty = router("loyalty")

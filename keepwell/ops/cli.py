@@ -7,15 +7,15 @@ from typing import Annotated
 
 import typer
 
-from keepwell.clikit import Database, engine_for, errors, progress, say
+from keepwell import clikit
 
 
-def init(database: Database = None) -> None:
+def init(database: clikit.Database = None) -> None:
     """Create the database, or upgrade it to this version's schema."""
     from keepwell import db
 
-    with errors():
-        engine = engine_for(database)
+    with clikit.errors():
+        engine = clikit.engine_for(database)
         before, after = db.upgrade(engine)
         if before != after:
             from keepwell.customers import derived
@@ -28,16 +28,16 @@ def init(database: Database = None) -> None:
             install_builtins(session)  # new built-in playbooks; an admin's edits stay
         where = db.safe_url(engine)
         if before == after:
-            say(f"{where} is up to date (schema {after}).")
+            clikit.say(f"{where} is up to date (schema {after}).")
         elif before is None:
-            say(f"Created {where} (schema {after}).")
+            clikit.say(f"Created {where} (schema {after}).")
         else:
-            say(f"Upgraded {where} from schema {before} to {after}.")
+            clikit.say(f"Upgraded {where} from schema {before} to {after}.")
 
 
 def backup(
     file: Annotated[Path, typer.Argument(help="Where to write the backup.")],
-    database: Database = None,
+    database: clikit.Database = None,
     fmt: Annotated[
         str | None,
         typer.Option("--format", help="sqlite, pgdump or jsonl (default: the database's own)."),
@@ -46,22 +46,24 @@ def backup(
     """Take a consistent copy of the database while the app keeps running."""
     from keepwell.ops.backup import backup as take
 
-    with errors():
-        engine = engine_for(database)
-        with progress("backing up") as report:
+    with clikit.errors():
+        engine = clikit.engine_for(database)
+        with clikit.progress("backing up") as report:
             result = take(engine, file, fmt, report)
         rows = f", {result.rows:,} rows" if result.rows is not None else ""
-        say(f"Backed up to {result.path} ({result.format}{rows}).")
+        clikit.say(f"Backed up to {result.path} ({result.format}{rows}).")
 
 
 def restore(
     file: Annotated[Path, typer.Argument(help="A backup made by keepwell backup.")],
-    database: Database = None,
+    database: clikit.Database = None,
 ) -> None:
     """Fill an empty database from a backup."""
     from keepwell.ops.backup import restore as fill
 
-    with errors():
-        engine = engine_for(database)
+    with clikit.errors():
+        engine = clikit.engine_for(database)
         result = fill(engine, file)
-        say(f"Restored {result.path} ({result.format}) into {engine.url.render_as_string()}.")
+        clikit.say(
+            f"Restored {result.path} ({result.format}) into {engine.url.render_as_string()}."
+        )

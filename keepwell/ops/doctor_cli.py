@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import typer
 
-from keepwell.clikit import Database, JsonOpt, engine_for, errors, print_json, say
+from keepwell import clikit
 
 MARKS = {"ok": "ok  ", "warning": "WARN", "error": "FAIL"}
 
 
-def doctor(database: Database = None, as_json: JsonOpt = False) -> None:
+def doctor(database: clikit.Database = None, as_json: clikit.JsonOpt = False) -> None:
     """Check the desk: database, schema, the last playbook run, the outbox, SMTP."""
     from keepwell.ops.doctor import diagnose
 
-    with errors():
-        engine = engine_for(database)
+    with clikit.errors():
+        engine = clikit.engine_for(database)
         try:
             diagnosis = diagnose(engine)
         finally:
             engine.dispose()
     if as_json:
-        print_json(diagnosis.as_dict())
+        clikit.print_json(diagnosis.as_dict())
     else:
         for check in diagnosis.checks:
-            say(f"{MARKS[check.level]} {check.name}: {check.message}")
+            clikit.say(f"{MARKS[check.level]} {check.name}: {check.message}")
     if diagnosis.level == "error":
         raise typer.Exit(1)

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from keepwell.customers.service import get_customer
 from keepwell.orders import service
+from keepwell.orders.schemas import OrderBatchResult, OrderPublic
 from keepwell.orders.service import NewOrder
 from keepwell.web.deps import DbSession, router
-from keepwell.web.schemas import Id, Input, Long, Moment, Name, Output, Short, text
-
-
-class OrderPublic(Output):
-    id: int
-    external_id: str
-    customer_id: int
-    ordered_at: datetime
-    amount_minor: int
-    currency: str
-    quantity: int
-    product: str | None
-    description: str | None
-    created_at: datetime
+from keepwell.web.schemas import Id, Input, Long, Moment, Name, Short, text
 
 
 class OrderCreate(Input):
@@ -44,11 +31,6 @@ class OrderCreate(Input):
 
 class OrderBatch(Input):
     orders: Annotated[list[OrderCreate], Field(min_length=1, max_length=service.MAX_BATCH)]
-
-
-class OrderBatchResult(BaseModel):
-    created: int
-    orders: list[OrderPublic]
 
 
 orders = router("orders")

@@ -5,17 +5,24 @@ public routes a customer's or a calendar app's link opens: /u/{token} (unsubscri
 from __future__ import annotations
 
 import html
-from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from keepwell import clock
 from keepwell.errors import InvalidInput, NotFound
 from keepwell.outreach import calendar, mail, service
 from keepwell.outreach.models import ResourceKind, Status
+from keepwell.outreach.schemas import (
+    DraftPublic,
+    FeedUrl,
+    MessagePublic,
+    NoteResult,
+    PassedOn,
+    ResourcePublic,
+)
 from keepwell.web.deps import (
     CurrentActor,
     DbSession,
@@ -27,29 +34,9 @@ from keepwell.web.deps import (
     runtime,
 )
 from keepwell.web.headers import PLAIN_PAGE_POLICY
-from keepwell.web.schemas import Day, Id, Input, Output, text
+from keepwell.web.schemas import Day, Id, Input, text
 
 outreach = router("outreach")
-
-
-class MessagePublic(Output):
-    id: int
-    customer_id: int
-    member_id: int | None
-    playbook_id: int | None
-    category: str
-    template: str
-    to_address: str
-    subject: str
-    body: str
-    status: str
-    queued_at: datetime
-    next_attempt_at: datetime | None
-    attempts: int
-    last_error: str
-    sent_at: datetime | None
-    message_id_header: str | None  # the Message-ID, to look up in the mail server's log
-    claimed_at: datetime | None
 
 
 class DraftInput(Input):
@@ -59,24 +46,10 @@ class DraftInput(Input):
     end: Day
 
 
-class DraftPublic(BaseModel):
-    customer_id: int
-    customer: str
-    subject: str
-    body: str
-    items: int
-
-
 class NoteInput(Input):
     customer_id: Id
     subject: Annotated[str, text(300, min_length=1)]
     body: Annotated[str, text(20_000, min_length=1)]
-
-
-class NoteResult(BaseModel):
-    queued: bool
-    refused: str
-    message_id: int | None
 
 
 class ResourceInput(Input):
@@ -88,26 +61,6 @@ class ResourceInput(Input):
     kind: ResourceKind = "article"
     product: Annotated[str, text(300)] | None = None
     published_on: Day | None = None
-
-
-class ResourcePublic(Output):
-    id: int
-    kind: str
-    title: str
-    url: str
-    topics: list[str]
-    product: str | None
-    published_on: date
-
-
-class PassedOn(BaseModel):
-    matched: int
-    emailed: int
-    tasks: int
-
-
-class FeedUrl(BaseModel):
-    url: str
 
 
 @outreach.get("/outreach/messages", response_model=list[MessagePublic])

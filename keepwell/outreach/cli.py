@@ -2,52 +2,48 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from keepwell.clikit import (
-    Database,
-    JsonOpt,
-    errors,
-    out,
-    print_json,
-    ready_engine,
-    say,
-    session_for,
-)
+from keepwell import clikit, clock
+from keepwell.outreach.mail import MessageFilter
+from keepwell.outreach.models import STATUSES, Resource
+from keepwell.outreach.schemas import MessagePublic
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 outreach_app = typer.Typer(
     help="E-mail through the outbox (budget, opt-outs, quiet hours), drafts, resources, calendars.",
     no_args_is_help=True,
 )
-Customer = Annotated[str, typer.Argument(help="The customer: #id, external id or e-mail.")]
+MessageId = Annotated[int, typer.Argument(metavar="ID", help="The message's id.")]
 
 
 @outreach_app.command("send")
-def outreach_send(database: Database = None) -> None:
+def outreach_send(database: clikit.Database = None) -> None:
     """Send the messages that are due now, each at most once (failed ones are retried
     with backoff; unconfirmed ones never: see `outreach list --status unconfirmed`)."""
     from keepwell import db
     from keepwell.outreach.delivery import deliver
 
-    with errors():
-        engine = ready_engine(database)
+    with clikit.errors():
+        engine = clikit.ready_engine(database)
         try:
             writer = engine.execution_options(**{db.SQLITE_WRITE: True})
             report = deliver(db.session_factory(writer))
         finally:
             engine.dispose()
     note = f" ({report.note})" if report.note else ""
-    say(
+    clikit.say(
         f"Sent {report.sent}, failed {report.failed}, cancelled {report.cancelled}, "
         f"waiting {report.waiting}{note}."
     )
     if report.unconfirmed:
-        say(
+        clikit.say(
             f"{report.unconfirmed} unconfirmed: the server may have accepted them, so they are "
             "not sent again. Look their Message-ID up in the mail server's log "
             "(`keepwell outreach list --status unconfirmed`), then `keepwell outreach confirm "
@@ -58,185 +54,142 @@ def outreach_send(database: Database = None) -> None:
 
 
 @outreach_app.command("list")
-def outreach_list(
-    status: Annotated[
-        str | None,
-        typer.Option("--status", help="queued, sending, sent, unconfirmed, failed or cancelled."),
-    ] = None,
-    customer: Annotated[
-        str | None, typer.Option("--customer", help="Only this customer's.")
-    ] = None,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many (1-500).")] = 50,
-    database: Database = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """List the outbox, newest first (--status failed: what could not be sent, and why)."""
-    from keepwell.customers.service import find_customer
-    from keepwell.outreach.mail import MessageFilter, list_messages
+@clikit.lists(
+    MessageFilter,
+    status=Annotated[str | None, clikit.one_of("--status", values=STATUSES)],
+    customer_id=clikit.CustomerRef,
+)
+def outreach_list(session: Session, filters: MessageFilter) -> clikit.Listing[MessagePublic]:
+    """List the outbox, newest first (--status failed: what could not be sent, and why).
 
-    with errors(), session_for(database) as session:
-        filters = MessageFilter(
-            status=status,
-            customer_id=find_customer(session, customer).id if customer else None,
-            limit=limit,
-        )
-        rows: list[dict[str, Any]] = [
-            {
-                "id": m.id,
-                "customer_id": m.customer_id,
-                "to": m.to_address,
-                "subject": m.subject,
-                "category": m.category,
-                "status": m.status,
-                "queued_at": m.queued_at.isoformat(),
-                "attempts": m.attempts,
-                "next_attempt_at": m.next_attempt_at.isoformat() if m.next_attempt_at else None,
-                "last_error": m.last_error,
-                "sent_at": m.sent_at.isoformat() if m.sent_at else None,
-                "message_id_header": m.message_id_header,
-                "claimed_at": m.claimed_at.isoformat() if m.claimed_at else None,
-            }
-            for m in list_messages(session, filters)
-        ]
-    if as_json:
-        print_json(rows)
-        return
-    if not rows:
-        say("No messages.")
-        return
-    table = Table("id", "to", "subject", "status", "attempts", "error / Message-ID")
-    for r in rows:
-        note = r["last_error"][:80]
-        if r["status"] in ("sending", "unconfirmed"):  # what to look up in the server's log
-            note = f"{r['message_id_header'] or ''} {note}".strip()
-        table.add_row(
-            str(r["id"]),
-            escape(r["to"]),
-            escape(r["subject"]),
-            r["status"],
-            str(r["attempts"]),
-            escape(note),
-        )
-    out.print(table)
+    --json prints what GET /api/outreach/messages answers."""
+    from keepwell.outreach.mail import list_messages
+
+    def note(m: MessagePublic) -> str:
+        if m.status in ("sending", "unconfirmed"):  # what to look up in the server's log
+            return f"{m.message_id_header or ''} {m.last_error[:80]}".strip()
+        return m.last_error[:80]
+
+    columns: list[clikit.Column[MessagePublic]] = [
+        ("id", lambda m: m.id),
+        ("to", lambda m: m.to_address),
+        ("subject", lambda m: m.subject),
+        ("status", lambda m: m.status),
+        ("attempts", lambda m: m.attempts),
+        ("error / Message-ID", note),
+    ]
+    rows = [MessagePublic.model_validate(m) for m in list_messages(session, filters)]
+    return clikit.Listing(rows, columns, empty="No messages.")
 
 
 @outreach_app.command("retry")
-def outreach_retry(
-    message_id: Annotated[
-        int, typer.Argument(metavar="ID", help="The failed or unconfirmed message's id.")
-    ],
-    database: Database = None,
-) -> None:
+@clikit.on_desk
+def outreach_retry(session: Session, message_id: MessageId) -> clikit.Shown:
     """Send a failed message again at the next delivery (or an unconfirmed one, once the
     mail server's log shows it never left)."""
     from keepwell.outreach.mail import retry
 
-    with errors(), session_for(database) as session:
-        message = retry(session, message_id)
-        say(f"Message #{message.id} queued again.")
+    return f"Message #{retry(session, message_id).id} queued again."
 
 
 @outreach_app.command("confirm")
-def outreach_confirm(
-    message_id: Annotated[int, typer.Argument(metavar="ID", help="The unconfirmed message's id.")],
-    database: Database = None,
-) -> None:
+@clikit.on_desk
+def outreach_confirm(session: Session, message_id: MessageId) -> clikit.Shown:
     """Record an unconfirmed message as sent (its Message-ID is in the mail server's log)."""
     from keepwell.outreach.mail import confirm
 
-    with errors(), session_for(database) as session:
-        message = confirm(session, message_id)
-        say(f"Message #{message.id} recorded as sent.")
+    return f"Message #{confirm(session, message_id).id} recorded as sent."
 
 
 @outreach_app.command("budget")
+@clikit.on_desk
 def outreach_budget(
+    session: Session,
     messages: Annotated[
         int | None, typer.Option("--messages", help="At most this many automatic messages …")
     ] = None,
     days: Annotated[
         int | None, typer.Option("--days", help="… per customer in this many days.")
     ] = None,
-    database: Database = None,
-) -> None:
+) -> clikit.Shown:
     """Show or set the contact budget (default: 2 messages per customer in 14 days)."""
     from keepwell.outreach.budget import budget, set_budget
 
-    with errors(), session_for(database) as session:
-        current = budget(session)
-        if messages is not None or days is not None:
-            current = set_budget(
-                session,
-                messages if messages is not None else current.messages,
-                days if days is not None else current.days,
-            )
-        say(f"At most {current.messages} automatic messages per customer in {current.days} days.")
+    current = budget(session)
+    if messages is not None or days is not None:
+        current = set_budget(
+            session,
+            messages if messages is not None else current.messages,
+            days if days is not None else current.days,
+        )
+    return f"At most {current.messages} automatic messages per customer in {current.days} days."
 
 
 @outreach_app.command("quiet-hours")
+@clikit.on_desk
 def outreach_quiet_hours(
+    session: Session,
     start: Annotated[str, typer.Argument(help="Start, HH:MM (e.g. 20:00).")],
     end: Annotated[str, typer.Argument(help="End, HH:MM (e.g. 08:00).")],
     timezone: Annotated[
         str, typer.Option("--timezone", help="The desk's time zone (e.g. Europe/Berlin).")
     ] = "UTC",
-    database: Database = None,
-) -> None:
+) -> clikit.Shown:
     """Set the quiet hours: no e-mail leaves between START and END (it waits)."""
     from keepwell.outreach.budget import set_quiet_hours
 
-    with errors(), session_for(database) as session:
-        set_quiet_hours(session, start, end, timezone)
-        say(f"Quiet hours {start}-{end} ({timezone}).")
+    set_quiet_hours(session, start, end, timezone)
+    return f"Quiet hours {start}-{end} ({timezone})."
 
 
 @outreach_app.command("draft")
+@clikit.on_desk
 def outreach_draft(
+    session: Session,
     customer: Annotated[
         str | None, typer.Argument(help="The customer (#id, external id, e-mail).")
     ] = None,
     segment: Annotated[str | None, typer.Option("--segment", help="Each customer of it.")] = None,
     start: Annotated[
-        str | None, typer.Option("--from", help="First day (default: 90 days ago).")
+        date | None, clikit.day("--from", help="First day; default: 90 days ago")
     ] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last day (default: today).")] = None,
-    database: Database = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Draft 'what we did for you' for a customer or a segment, to edit and send."""
-    from datetime import timedelta
+    end: Annotated[date | None, clikit.day("--to", help="Last day; default: today")] = None,
+    as_json: clikit.JsonOpt = False,
+) -> clikit.Shown:
+    """Draft 'what we did for you' for a customer or a segment, to edit and send.
 
-    from keepwell import clock
+    --json prints what POST /api/outreach/drafts answers."""
     from keepwell.customers.service import find_customer
+    from keepwell.outreach.schemas import DraftPublic
     from keepwell.outreach.service import draft_for, drafts_for_segment
-    from keepwell.promises.cli import parse_day
 
     if (customer is None) == (segment is None):
         raise typer.BadParameter("name a customer or a --segment", param_hint="CUSTOMER")
-    last = parse_day(end, "--to") if end else clock.today()
-    first = parse_day(start, "--from") if start else last - timedelta(days=90)
-    with errors(), session_for(database) as session:
-        if customer is not None:
-            drafts = [draft_for(session, find_customer(session, customer), first, last)]
-        else:
-            assert segment is not None
-            drafts = drafts_for_segment(session, segment, first, last)
+    last = end or clock.today()
+    first = start or last - timedelta(days=90)
+    if customer is not None:
+        found = [draft_for(session, find_customer(session, customer), first, last)]
+    else:
+        assert segment is not None
+        found = drafts_for_segment(session, segment, first, last)
+    drafts = [DraftPublic.model_validate(d, from_attributes=True) for d in found]
     if as_json:
-        print_json([d.__dict__ for d in drafts])
-        return
-    for draft in drafts:
-        say(f"To: {draft.customer or f'#{draft.customer_id}'} (#{draft.customer_id})")
-        say(f"Subject: {draft.subject}\n\n{draft.body}")
+        return clikit.json_of([d.model_dump(mode="json") for d in drafts])
+    return "\n".join(
+        f"To: {d.customer or f'#{d.customer_id}'} (#{d.customer_id})\n"
+        f"Subject: {d.subject}\n\n{d.body}"
+        for d in drafts
+    )
 
 
 @outreach_app.command("write")
 def outreach_write(
-    customer: Customer,
+    customer: clikit.CustomerText,
     subject: Annotated[str, typer.Option("--subject", help="The subject line.")],
     body: Annotated[
         Path, typer.Option("--body", help="A file with the text (e.g. an edited draft).")
     ],
-    database: Database = None,
+    database: clikit.Database = None,
 ) -> None:
     """Send a note you wrote or edited, through the outbox and within the budget."""
     from keepwell.customers.service import find_customer
@@ -246,16 +199,18 @@ def outreach_write(
         text = body.read_text(encoding="utf-8")
     except OSError as exc:
         raise typer.BadParameter(str(exc), param_hint="--body") from None
-    with errors(), session_for(database) as session:
+    with clikit.errors(), clikit.session_for(database) as session:
         queued = send_note(session, find_customer(session, customer), subject=subject, body=text)
     if not queued.queued:
-        say(f"Not queued: {queued.refused}.")
+        clikit.say(f"Not queued: {queued.refused}.")
         raise typer.Exit(1)
-    say(f"Message #{queued.message_id} queued{' (before)' if queued.existing else ''}.")
+    clikit.say(f"Message #{queued.message_id} queued{' (before)' if queued.existing else ''}.")
 
 
 @outreach_app.command("resource-add")
+@clikit.on_desk
 def outreach_resource_add(
+    session: Session,
     title: Annotated[str, typer.Argument(help="The resource's title.")],
     url: Annotated[str, typer.Argument(help="Where it is (http or https).")],
     topic: Annotated[list[str] | None, typer.Option("--topic", help="A topic (repeat).")] = None,
@@ -265,76 +220,69 @@ def outreach_resource_add(
     product: Annotated[
         str | None, typer.Option("--product", help="The product it is about (its buyers match).")
     ] = None,
-    database: Database = None,
-) -> None:
+) -> clikit.Shown:
     """Add a resource to pass on (a product update also triggers its playbook)."""
     from keepwell.outreach.service import add_resource
 
-    with errors(), session_for(database) as session:
-        found = add_resource(
-            session, title=title, url=url, topics=topic or [], kind=kind, product=product
-        )
-        say(f"Resource #{found.id}: {found.title} ({', '.join(found.topics) or found.product}).")
+    found = add_resource(
+        session, title=title, url=url, topics=topic or [], kind=kind, product=product
+    )
+    return f"Resource #{found.id}: {found.title} ({', '.join(found.topics) or found.product})."
 
 
 @outreach_app.command("resources")
-def outreach_resources(database: Database = None, as_json: JsonOpt = False) -> None:
-    """List the resources, newest first."""
+@clikit.on_desk
+def outreach_resources(session: Session, as_json: clikit.JsonOpt = False) -> clikit.Shown:
+    """List the resources, newest first.
+
+    --json prints what GET /api/outreach/resources answers."""
+    from keepwell.outreach.schemas import ResourcePublic
     from keepwell.outreach.service import list_resources
 
-    with errors(), session_for(database) as session:
-        rows: list[dict[str, Any]] = [
-            {
-                "id": r.id,
-                "kind": r.kind,
-                "title": r.title,
-                "url": r.url,
-                "topics": r.topics,
-                "product": r.product,
-                "published_on": r.published_on.isoformat(),
-            }
-            for r in list_resources(session)
-        ]
+    rows = [ResourcePublic.model_validate(r) for r in list_resources(session)]
     if as_json:
-        print_json(rows)
-        return
-    for r in rows:
-        say(f"#{r['id']} {r['published_on']} {r['kind']}: {r['title']} [{', '.join(r['topics'])}]")
+        return clikit.json_of([r.model_dump(mode="json") for r in rows])
+    return "\n".join(
+        f"#{r.id} {r.published_on} {r.kind}: {r.title} [{', '.join(r.topics)}]" for r in rows
+    )
 
 
 @outreach_app.command("pass-on")
+@clikit.on_desk
 def outreach_pass_on(
-    resource_id: Annotated[int, typer.Argument(metavar="ID", help="The resource's id.")],
+    session: Session,
+    resource: Annotated[
+        Resource,
+        typer.Argument(metavar="ID", help="The resource's id."),
+        clikit.record("keepwell.outreach.service:get_resource"),
+    ],
     email: Annotated[
         bool, typer.Option("--email/--tasks-only", help="E-mail those who may get it.")
     ] = True,
-    database: Database = None,
-) -> None:
+) -> clikit.Shown:
     """Pass a resource on to the customers it concerns: e-mail or a task for their owner."""
-    from keepwell.outreach.service import get_resource, pass_on
+    from keepwell.outreach.service import pass_on
 
-    with errors(), session_for(database) as session:
-        done = pass_on(session, get_resource(session, resource_id), email=email)
-    say(f"{done.matched} customers concerned: {done.emailed} e-mailed, {done.tasks} tasks.")
+    done = pass_on(session, resource, email=email)
+    return f"{done.matched} customers concerned: {done.emailed} e-mailed, {done.tasks} tasks."
 
 
 @outreach_app.command("calendar")
+@clikit.on_desk
 def outreach_calendar(
-    member: Annotated[str, typer.Argument(help="The member's e-mail.")],
+    session: Session,
+    member: Annotated[
+        clikit.TheMember, typer.Argument(metavar="MEMBER", help="The member's e-mail.")
+    ],
     revoke: Annotated[
         bool, typer.Option("--revoke", help="Stop the feed; make no new one.")
     ] = False,
-    database: Database = None,
-) -> None:
+) -> clikit.Shown:
     """Make (or rotate) a member's private calendar feed URL; --revoke stops it."""
-    from keepwell.accounts.service import find_member
     from keepwell.outreach.calendar import new_feed, revoke_feeds
     from keepwell.outreach.mail import base_url
 
-    with errors(), session_for(database) as session:
-        found = find_member(session, member)
-        if revoke:
-            say(f"Revoked {revoke_feeds(session, found)} feed(s) of {found.email}.")
-            return
-        token = new_feed(session, found)
-        say(f"{base_url(session)}/ics/{token}.ics (older URLs of {found.email} stop working)")
+    if revoke:
+        return f"Revoked {revoke_feeds(session, member)} feed(s) of {member.email}."
+    token = new_feed(session, member)
+    return f"{base_url(session)}/ics/{token}.ics (older URLs of {member.email} stop working)"

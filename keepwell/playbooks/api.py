@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import Depends
-from pydantic import BaseModel
 
 from keepwell.ops.doctor import desk_checks
 from keepwell.playbooks import engine, service
+from keepwell.playbooks.schemas import CheckOut, PlaybookPublic, RunOutput, StatusOut
 from keepwell.web.deps import DbSession, admin, router
-from keepwell.web.schemas import Day, Input, Long, Output
+from keepwell.web.schemas import Day, Input, Long
 
 playbooks = router("playbooks")
-
-
-class PlaybookPublic(Output):
-    id: int
-    name: str
-    description: str
-    enabled: bool
-    builtin: bool
-    edited: bool
-    trigger: str
-    trigger_params: dict[str, Any]
-    condition: dict[str, Any]
-    action: str
-    action_params: dict[str, Any]
-    version: int
 
 
 class PlaybookChange(Input):
@@ -46,27 +30,6 @@ class PlaybookChange(Input):
 class RunInput(Input):
     date: Day | None = None  # default: today
     dry_run: bool = False
-
-
-class RunOutput(BaseModel):
-    through: date
-    dry_run: bool
-    days: int
-    tasks: int
-    messages: int
-    errors: list[str]
-
-
-class CheckOut(BaseModel):
-    name: str
-    level: str
-    message: str
-    data: dict[str, Any]
-
-
-class StatusOut(BaseModel):
-    level: str
-    checks: list[CheckOut]
 
 
 def _public(playbook: Any) -> PlaybookPublic:

@@ -2,84 +2,95 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from keepwell import jsontext
-from keepwell.clikit import Database, JsonOpt, errors, out, print_json, progress, say, session_for
+from keepwell import clikit, jsontext
 from keepwell.errors import InvalidInput
+from keepwell.playbooks.models import Playbook
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from keepwell.playbooks.schemas import PlaybookPublic
 
 playbooks_app = typer.Typer(
     help="Playbooks: follow-up rules run every day (thank-yous, check-ins, birthday cards, …).",
     no_args_is_help=True,
 )
 
-Name = Annotated[str, typer.Argument(metavar="NAME", help="The playbook's name (or id).")]
+ThePlaybook = Annotated[
+    Playbook,
+    typer.Argument(metavar="NAME", help="The playbook's name (or id)."),
+    clikit.record("keepwell.playbooks.service:get_playbook", text=str),
+]
+
+
+def _public(playbook: Playbook) -> PlaybookPublic:
+    from keepwell.playbooks.schemas import PlaybookPublic
+    from keepwell.playbooks.service import describe
+
+    return PlaybookPublic.model_validate(describe(playbook))
 
 
 @playbooks_app.command("list")
-def playbooks_list(database: Database = None, as_json: JsonOpt = False) -> None:
-    """List the playbooks: on or off, trigger, action."""
-    from keepwell.playbooks.service import describe, list_playbooks
+@clikit.on_desk
+def playbooks_list(session: Session, as_json: clikit.JsonOpt = False) -> clikit.Shown:
+    """List the playbooks: on or off, trigger, action.
 
-    with errors(), session_for(database) as session:
-        rows = [describe(p) for p in list_playbooks(session)]
-    if as_json:
-        print_json(rows)
-        return
-    if not rows:
-        say("No playbooks: `keepwell init` loads the built-in ones.")
-        return
-    table = Table("name", "on", "trigger", "action", "description")
-    for r in rows:
-        action = r["action"] + (
-            f" ({r['action_params'].get('template')})" if r["action"] == "email" else ""
-        )
-        table.add_row(
-            escape(r["name"]),
-            "yes" if r["enabled"] else "no",
-            r["trigger"],
-            action,
-            escape(r["description"]),
-        )
-    out.print(table)
+    --json prints what GET /api/playbooks answers."""
+    from keepwell.playbooks.service import list_playbooks
+
+    def action(p: PlaybookPublic) -> str:
+        template = p.action_params.get("template")
+        return p.action + (f" ({template})" if p.action == "email" else "")
+
+    return clikit.listing(
+        [_public(p) for p in list_playbooks(session)],
+        (
+            ("name", lambda p: p.name),
+            ("on", lambda p: p.enabled),
+            ("trigger", lambda p: p.trigger),
+            ("action", action),
+            ("description", lambda p: p.description),
+        ),
+        as_json=as_json,
+        empty="No playbooks: `keepwell init` loads the built-in ones.",
+    )
 
 
 @playbooks_app.command("show")
-def playbooks_show(name: Name, database: Database = None) -> None:
-    """Show one playbook's whole definition (JSON)."""
-    from keepwell.playbooks.service import describe, get_playbook
-
-    with errors(), session_for(database) as session:
-        print_json(describe(get_playbook(session, name)))
+@clikit.on_desk
+def playbooks_show(session: Session, playbook: ThePlaybook) -> clikit.Shown:
+    """Show one playbook's whole definition (JSON, as GET /api/playbooks/NAME answers)."""
+    return clikit.record_json(_public(playbook))
 
 
 @playbooks_app.command("enable")
-def playbooks_enable(name: Name, database: Database = None) -> None:
+@clikit.on_desk
+def playbooks_enable(session: Session, playbook: ThePlaybook) -> clikit.Shown:
     """Switch a playbook on."""
-    from keepwell.playbooks.service import get_playbook, set_enabled
+    from keepwell.playbooks.service import set_enabled
 
-    with errors(), session_for(database) as session:
-        playbook = set_enabled(session, get_playbook(session, name), True)
-        say(f"Playbook {playbook.name} is on.")
+    return f"Playbook {set_enabled(session, playbook, True).name} is on."
 
 
 @playbooks_app.command("disable")
-def playbooks_disable(name: Name, database: Database = None) -> None:
+@clikit.on_desk
+def playbooks_disable(session: Session, playbook: ThePlaybook) -> clikit.Shown:
     """Switch a playbook off (it stays off when `keepwell init` runs again)."""
-    from keepwell.playbooks.service import get_playbook, set_enabled
+    from keepwell.playbooks.service import set_enabled
 
-    with errors(), session_for(database) as session:
-        playbook = set_enabled(session, get_playbook(session, name), False)
-        say(f"Playbook {playbook.name} is off.")
+    return f"Playbook {set_enabled(session, playbook, False).name} is off."
 
 
 @playbooks_app.command("edit")
+@clikit.on_desk
 def playbooks_edit(
-    name: Name,
+    session: Session,
+    playbook: ThePlaybook,
     changes: Annotated[
         str,
         typer.Argument(
@@ -87,10 +98,10 @@ def playbooks_edit(
             help='The fields to change, as JSON: e.g. \'{"trigger_params": {"days": 21}}\'.',
         ),
     ],
-    database: Database = None,
-) -> None:
-    """Change a playbook's definition (`keepwell init` then leaves it as you made it)."""
-    from keepwell.playbooks.service import describe, edit_playbook, get_playbook
+) -> clikit.Shown:
+    """Change a playbook's definition (`keepwell init` then leaves it as you made it); it is
+    printed as PATCH /api/playbooks/NAME answers."""
+    from keepwell.playbooks.service import edit_playbook
 
     try:
         parsed = jsontext.parse("JSON", changes)
@@ -98,49 +109,49 @@ def playbooks_edit(
         raise typer.BadParameter(exc.reason, param_hint="JSON") from None
     if not isinstance(parsed, dict):
         raise typer.BadParameter("give a JSON object", param_hint="JSON")
-    with errors(), session_for(database) as session:
-        print_json(describe(edit_playbook(session, get_playbook(session, name), parsed)))
+    return clikit.record_json(_public(edit_playbook(session, playbook, parsed)))
 
 
 @playbooks_app.command("run")
 def playbooks_run(
-    date: Annotated[
-        str | None,
-        typer.Option("--date", help="Run for every day not yet done up to this one (YYYY-MM-DD)."),
+    until: Annotated[
+        date | None, clikit.day("--date", help="Run for every day not yet done up to this one")
     ] = None,
     since: Annotated[
-        str | None,
-        typer.Option("--since", help="Where a playbook that never ran starts (default: --date)."),
+        date | None,
+        clikit.day("--since", help="Where a playbook that never ran starts; default: --date"),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be created; change nothing.")
     ] = False,
     only: Annotated[str | None, typer.Option("--only", help="Run only this playbook.")] = None,
-    database: Database = None,
-    as_json: JsonOpt = False,
+    database: clikit.Database = None,
+    as_json: clikit.JsonOpt = False,
 ) -> None:
     """Run every enabled playbook for each day since the last run (twice a day adds nothing)."""
     from dataclasses import asdict
 
     from keepwell import clock
     from keepwell.playbooks.engine import run
-    from keepwell.promises.cli import parse_day
 
-    through = parse_day(date, "--date") if date else clock.today()
-    first = parse_day(since, "--since") if since else None
-    if first is not None and first > through:
+    through = until or clock.today()
+    if since is not None and since > through:
         raise typer.BadParameter("comes after --date", param_hint="--since")
-    with errors(), progress("playbooks") as bar, session_for(database) as session:
+    with (
+        clikit.errors(),
+        clikit.progress("playbooks") as bar,
+        clikit.session_for(database) as session,
+    ):
         report = run(
-            session, through=through, since=first, dry_run=dry_run, progress=bar, only=only
+            session, through=through, since=since, dry_run=dry_run, progress=bar, only=only
         )
     if as_json:
         data = asdict(report)
         data["errors"] = report.errors
-        print_json(data)
+        clikit.print_json(data)
         return
     verb = "would create" if dry_run else "created"
-    say(
+    clikit.say(
         f"Playbooks run through {through.isoformat()} ({report.days} day"
         f"{'' if report.days == 1 else 's'}): {verb} {report.tasks} tasks, queued "
         f"{report.messages} messages."
@@ -148,11 +159,11 @@ def playbooks_run(
     for result in report.playbooks:
         if result.tasks or result.messages or result.held:
             held = ", ".join(f"{n} {why}" for why, n in sorted(result.held.items()))
-            say(
+            clikit.say(
                 f"  {result.name}: {result.tasks} tasks, {result.messages} messages"
                 + (f" (not e-mailed: {held})" if held else "")
             )
     for error in report.errors:
-        say(f"  error: {error}")
+        clikit.say(f"  error: {error}")
     if report.errors:
         raise typer.Exit(1)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Query, Request, Response
-from pydantic import BaseModel
 
 from keepwell.promises import service
 from keepwell.promises.models import Promise, Status
+from keepwell.promises.schemas import PromiseDetail, PromisePublic, PromiseUpdatePublic
 from keepwell.touches.models import Channel
 from keepwell.web.deps import (
     CurrentActor,
@@ -23,36 +22,7 @@ from keepwell.web.deps import (
     member_by_id,
     router,
 )
-from keepwell.web.schemas import Id, Input, Long, Moment, Output, text
-
-
-class PromisePublic(Output):
-    id: int
-    customer_id: int
-    member_id: int | None
-    what: str
-    made_at: datetime
-    due_at: datetime
-    original_due_at: datetime
-    status: str
-    completed_at: datetime | None
-    outcome: str
-    slips: int
-    version: int
-
-
-class PromiseUpdatePublic(Output):
-    id: int
-    at: datetime
-    note: str
-    old_due_at: datetime
-    new_due_at: datetime | None
-    touch_id: int | None
-
-
-class PromiseDetail(BaseModel):
-    promise: PromisePublic
-    updates: list[PromiseUpdatePublic]
+from keepwell.web.schemas import Id, Input, Long, Moment, text
 
 
 class PromiseCreate(Input):

@@ -5,14 +5,20 @@ what a reward is. Every change is in the audit trail."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Query, Request, Response
-from pydantic import BaseModel
 
 from keepwell.referrals import service
 from keepwell.referrals.models import ReferralReward, RewardStatus
+from keepwell.referrals.schemas import (
+    AskPublic,
+    CodePublic,
+    CustomerReferralsPublic,
+    ReferralPublic,
+    RewardPublic,
+    RewardSettingPublic,
+)
 from keepwell.web.deps import (
     AdminActor,
     CurrentActor,
@@ -26,46 +32,9 @@ from keepwell.web.deps import (
     member_by_ref,
     router,
 )
-from keepwell.web.schemas import Id, Input, Long, Output, text
+from keepwell.web.schemas import Id, Input, Long, text
 
 Code = Annotated[str, text(40, min_length=1)]
-
-
-class ReferralPublic(Output):
-    id: int
-    customer_id: int
-    referrer_id: int
-    code: str
-    source: str
-    linked_at: datetime
-    linked_by_id: int | None
-    note: str
-
-
-class RewardPublic(Output):
-    id: int
-    referral_id: int
-    customer_id: int
-    what: str
-    status: str
-    earned_at: datetime | None
-    given_at: datetime | None
-    given_by_id: int | None
-    note: str
-    version: int
-
-
-class CodePublic(BaseModel):
-    customer_id: int
-    code: str
-
-
-class CustomerReferralsPublic(BaseModel):
-    customer_id: int
-    code: str | None
-    referred_by: ReferralPublic | None
-    referred: list[ReferralPublic]
-    rewards: list[RewardPublic]
 
 
 class ReferralCreate(Input):
@@ -84,19 +53,6 @@ class GiveInput(Input):
 
 class RewardSetting(Input):
     reward: Annotated[str, text(200, min_length=1)]
-
-
-class RewardSettingPublic(BaseModel):
-    reward: str
-
-
-class AskPublic(BaseModel):
-    customer_id: int
-    customer: str
-    owner_id: int | None
-    score: int
-    answered_at: datetime
-    code: str | None
 
 
 referrals = router("referrals")

@@ -10,8 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from keepwell import clock, csvout
-from keepwell.clikit import Database, JsonOpt, errors, out, print_json, say, session_for
+from keepwell import clikit, clock, csvout
 
 
 def _cell(value: Any) -> str:
@@ -29,8 +28,8 @@ def report(
         str,
         typer.Argument(help="retention, cohorts, rfm, clv, funnel, promises, cases, nps or loops."),
     ],
-    day: Annotated[
-        str | None, typer.Option("--date", help="The report's last day (default today).")
+    last: Annotated[
+        date | None, clikit.day("--date", help="The report's last day; default: today")
     ] = None,
     months: Annotated[
         int, typer.Option("--months", min=1, max=120, help="Months back (retention, cohorts, …).")
@@ -42,26 +41,23 @@ def report(
         Path | None, typer.Option("--chart", help="Also draw the report's chart (.png or .svg).")
     ] = None,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
-    database: Database = None,
-    as_json: JsonOpt = False,
+    database: clikit.Database = None,
+    as_json: clikit.JsonOpt = False,
 ) -> None:
     """A retention report: retention, cohorts, rfm, clv, funnel, promises or cases."""
     from keepwell.analytics.charts import _check
     from keepwell.reports.service import Options, build
 
-    try:
-        when = date.fromisoformat(day) if day else clock.today()
-    except ValueError:
-        raise typer.BadParameter(f"{day!r} is not YYYY-MM-DD", param_hint="--date") from None
-    with errors():
+    when = last or clock.today()
+    with clikit.errors():
         if chart is not None:
             _check(chart)
-        with session_for(database) as session:
+        with clikit.session_for(database) as session:
             result = build(session, name, Options(day=when, months=months, top=top))
         if chart is not None and result.draw is not None:
             result.draw(chart)
     if as_json:
-        print_json(result.to_dict())
+        clikit.print_json(result.to_dict())
     elif as_csv:
         csvout.write(sys.stdout, result.columns, result.rows, lineterminator="\n")
     else:
@@ -70,8 +66,8 @@ def report(
             table.add_column(column.replace("_", " "), overflow="fold")
         for row in result.rows:
             table.add_row(*(_cell(v) for v in row))
-        out.print(table)
+        clikit.out.print(table)
         for note in result.notes:
-            say(note)
+            clikit.say(note)
     if chart is not None and not (as_json or as_csv):
-        say(f"Chart: {chart}")
+        clikit.say(f"Chart: {chart}")

@@ -5,16 +5,24 @@ questions and settings. Every change is in the audit trail."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from keepwell import clock
 from keepwell.reviews import goals as goal_service
 from keepwell.reviews import service, setup
 from keepwell.reviews.models import AccountReview, Answer, Goal, GoalStatus, ReviewStatus
+from keepwell.reviews.schemas import (
+    ChecklistPublic,
+    CompletedPublic,
+    GoalPublic,
+    QuestionPublic,
+    ReviewPublic,
+    ReviewSettingsPublic,
+    SchedulePublic,
+)
 from keepwell.web.deps import (
     AdminActor,
     CurrentActor,
@@ -29,25 +37,10 @@ from keepwell.web.deps import (
     member_by_ref,
     router,
 )
-from keepwell.web.schemas import Day, Id, Input, Long, Output, text
+from keepwell.web.schemas import Day, Id, Input, Long, text
 
 What = Annotated[str, text(goal_service.MAX_WHAT, min_length=1)]
 QuestionText = Annotated[str, text(setup.MAX_QUESTION, min_length=1)]
-
-
-class GoalPublic(Output):
-    id: int
-    customer_id: int
-    member_id: int | None
-    what: str
-    agreed_on: date
-    target_on: date | None
-    status: str
-    closed_on: date | None
-    notes: str
-    created_at: datetime
-    updated_at: datetime
-    version: int
 
 
 class GoalCreate(Input):
@@ -66,51 +59,6 @@ class GoalUpdate(Input):
     notes: Long | None = None
     status: GoalStatus | None = None
     version: Id | None = None
-
-
-class ReviewPublic(Output):
-    id: int
-    customer_id: int
-    member_id: int | None
-    kind: str
-    due_on: date
-    status: str
-    completed_at: datetime | None
-    completed_by_id: int | None
-    note: str
-    answered: int
-    yes: int
-    partly: int
-    goals_met: int
-    goals_total: int
-    version: int
-
-
-class ChecklistItemPublic(BaseModel):
-    question: str
-    text: str
-    hint: str
-    suggested: str | None
-    answer: str | None
-    note: str
-    answered_at: datetime | None
-    answered_by_id: int | None
-
-
-class ChecklistGoal(BaseModel):
-    id: int
-    what: str
-    target_on: date | None
-    status: str
-    closed_on: date | None
-    notes: str
-
-
-class ChecklistPublic(BaseModel):
-    review: ReviewPublic
-    customer: str
-    items: list[ChecklistItemPublic]
-    goals: list[ChecklistGoal]
 
 
 class ReviewStart(Input):
@@ -138,18 +86,6 @@ class CancelInput(Input):
     note: Long = ""
 
 
-class CompletedPublic(BaseModel):
-    review: ReviewPublic
-    next_review: ReviewPublic | None
-
-
-class QuestionPublic(Output):
-    id: int
-    text: str
-    active: bool
-    position: int
-
-
 class QuestionCreate(Input):
     text: QuestionText
     position: Annotated[int, Field(ge=0, le=10_000)] | None = None
@@ -167,18 +103,6 @@ class ReviewSettings(Input):
         Annotated[list[Annotated[str, text(100, min_length=1)]], Field(max_length=100)] | None
     ) = None
     min_revenue_minor: Annotated[int, Field(ge=0, le=10**15)] | None = None
-
-
-class ReviewSettingsPublic(BaseModel):
-    interval_days: int
-    key_segments: list[str]
-    min_revenue_minor: int | None
-
-
-class SchedulePublic(BaseModel):
-    scheduled: int
-    reassigned: int
-    cancelled: int
 
 
 reviews = router("reviews")

@@ -4,23 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from keepwell import clock, jsontext
-from keepwell.clikit import (
-    Database,
-    JsonOpt,
-    errors,
-    out,
-    print_json,
-    progress,
-    ready_engine,
-    say,
-    session_for,
-)
+from keepwell import clikit, clock, jsontext
 from keepwell.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 model_app = typer.Typer(
     help="The customer models: fit them, and check their predictions on a holdout period.",
@@ -30,17 +22,6 @@ model_app = typer.Typer(
 Unit = Annotated[str, typer.Option("--unit", help="Time unit of the models: week or day.")]
 
 
-def _day(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise typer.BadParameter(
-            f"{text!r} is not a date (YYYY-MM-DD)", param_hint=option
-        ) from None
-
-
 def _unit(text: str) -> Any:
     if text not in ("week", "day"):
         raise typer.BadParameter("must be week or day", param_hint="--unit")
@@ -48,8 +29,8 @@ def _unit(text: str) -> Any:
 
 
 def score(
-    day: Annotated[
-        str | None, typer.Option("--date", help="Score as of the end of this day (default today).")
+    as_of: Annotated[
+        date | None, clikit.day("--date", help="Score as of the end of this day; default: today")
     ] = None,
     model: Annotated[
         str | None,
@@ -74,8 +55,8 @@ def score(
             "activity=40,contact=25,promises=15,cases=10,survey=10,review=10.",
         ),
     ] = None,
-    database: Database = None,
-    as_json: JsonOpt = False,
+    database: clikit.Database = None,
+    as_json: clikit.JsonOpt = False,
 ) -> None:
     """Score every customer (P(active), expected purchases, value, RFM, health, stage, risk)."""
     from keepwell.analytics.health import HealthWeights
@@ -83,10 +64,10 @@ def score(
     from keepwell.scoring.fitted import Pinned
     from keepwell.scoring.service import score as run_score
 
-    when = _day(day, "--date") or clock.today()
+    when = as_of or clock.today()
     if model is not None and model not in MODELS:
         raise typer.BadParameter(f"must be one of {', '.join(MODELS)}", param_hint="--model")
-    with errors():
+    with clikit.errors():
         pinned = None
         if params is not None:
             try:
@@ -101,9 +82,9 @@ def score(
                 model = found[0]
             pinned = Pinned.from_json(data, model)
         health = HealthWeights.parse(weights) if weights else None
-        engine = ready_engine(database)
+        engine = clikit.ready_engine(database)
         try:
-            with progress("scoring", not as_json) as report:
+            with clikit.progress("scoring", not as_json) as report:
                 run = run_score(
                     engine, when, model=model, pinned=pinned, weights=health,
                     progress=report,
@@ -111,30 +92,32 @@ def score(
         finally:
             engine.dispose()
     if as_json:
-        print_json(run.__dict__)
+        clikit.print_json(run.__dict__)
         return
     how = "fitted" if run.fitted else "pinned"
     shown = ", ".join(f"{k}={v:.4g}" for k, v in run.params.items()) or "none"
-    say(
+    clikit.say(
         f"Scored {run.customers:,} customers as of {run.day} "
         f"({run.with_orders:,} with orders) in {run.seconds:.1f} s."
     )
     if run.model == run.chosen:
-        say(f"Model {run.model} ({how}; {run.model_reason}): {shown}")
+        clikit.say(f"Model {run.model} ({how}; {run.model_reason}): {shown}")
     elif run.params:
-        say(f"Model {run.model} (fitted in place of {run.chosen}, {run.model_reason}): {shown}")
+        clikit.say(
+            f"Model {run.model} (fitted in place of {run.chosen}, {run.model_reason}): {shown}"
+        )
     else:
-        say(f"Model: none (neither could be fitted; {run.chosen} {run.model_reason})")
+        clikit.say(f"Model: none (neither could be fitted; {run.chosen} {run.model_reason})")
     if run.gamma_gamma:
         on = run.gamma_gamma_customers
-        say(
+        clikit.say(
             (f"Gamma-Gamma on {on:,} repeat customers: " if on else "Gamma-Gamma (pinned): ")
             + ", ".join(f"{k}={v:.4g}" for k, v in run.gamma_gamma.items())
         )
     for note in run.notes:
-        say(note)
+        clikit.say(note)
     stages = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in sorted(run.stages.items()))
-    say(f"Stages: {stages}")
+    clikit.say(f"Stages: {stages}")
 
 
 def _summary_for(
@@ -142,7 +125,7 @@ def _summary_for(
 ) -> Any:
     from keepwell.scoring.summary_sql import summary_from_orders
 
-    engine = ready_engine(database)
+    engine = clikit.ready_engine(database)
     try:
         with engine.connect() as conn:
             return summary_from_orders(
@@ -155,8 +138,7 @@ def _summary_for(
 @model_app.command("fit")
 def model_fit(
     until: Annotated[
-        str | None,
-        typer.Option("--until", help="Fit on orders up to this day (default today)."),
+        date | None, clikit.day("--until", help="Fit on orders up to this day; default: today")
     ] = None,
     unit: Unit = "week",
     summary: Annotated[
@@ -167,8 +149,8 @@ def model_fit(
         ),
     ] = None,
     pareto: Annotated[bool, typer.Option("--pareto", help="Fit Pareto/NBD as well.")] = False,
-    database: Database = None,
-    as_json: JsonOpt = False,
+    database: clikit.Database = None,
+    as_json: clikit.JsonOpt = False,
 ) -> None:
     """Fit BG/NBD and Gamma-Gamma; print the parameters and the log-likelihood.
 
@@ -178,55 +160,55 @@ def model_fit(
     from keepwell.scoring.fitting import fit
     from keepwell.scoring.summary_csv import read_summary_csv
 
-    day = _day(until, "--until") or clock.today()
+    last = until or clock.today()
     chosen = _unit(unit)
-    with errors():
+    with clikit.errors():
         if summary is not None:
             data = read_summary_csv(summary, chosen)
         else:
-            data = _summary_for(database, day, chosen)
+            data = _summary_for(database, last, chosen)
         result = fit(data, pareto=pareto)
     if as_json:
-        print_json(result)
+        clikit.print_json(result)
         return
     bg = result["bgnbd"]
     if bg:
-        say(f"BG/NBD on {bg['customers']:,} customers ({chosen}s):")
-        say(
+        clikit.say(f"BG/NBD on {bg['customers']:,} customers ({chosen}s):")
+        clikit.say(
             f"  r = {bg['r']:.4g}, alpha = {bg['alpha']:.4g}, a = {bg['a']:.4g}, "
             f"b = {bg['b']:.4g}; log-likelihood {bg['loglik']:.1f}"
         )
     pn = result.get("pareto")
     if pn:
-        say(
+        clikit.say(
             f"Pareto/NBD: r = {pn['r']:.4g}, alpha = {pn['alpha']:.4g}, s = {pn['s']:.4g}, "
             f"beta = {pn['beta']:.4g}; log-likelihood {pn['loglik']:.1f}"
         )
     gg = result["gamma_gamma"]
     if gg:
-        say(
+        clikit.say(
             f"Gamma-Gamma on {gg['customers']:,} repeat customers: "
             f"p = {gg['p']:.4g}, q = {gg['q']:.4g}, v = {gg['v']:.4g}"
         )
     for note in result["notes"]:
-        say(note)
+        clikit.say(note)
 
 
 @model_app.command("check")
 def model_check(
     calibration_end: Annotated[
-        str, typer.Option("--calibration-end", help="Last day of the calibration period.")
+        date, clikit.day("--calibration-end", help="Last day of the calibration period")
     ],
     observation_end: Annotated[
-        str | None,
-        typer.Option("--observation-end", help="Last day of the holdout (default: last order)."),
+        date | None,
+        clikit.day("--observation-end", help="Last day of the holdout; default: last order"),
     ] = None,
     unit: Unit = "week",
     chart: Annotated[
         Path | None, typer.Option("--chart", help="Also draw predicted vs actual (.png/.svg).")
     ] = None,
-    database: Database = None,
-    as_json: JsonOpt = False,
+    database: clikit.Database = None,
+    as_json: clikit.JsonOpt = False,
 ) -> None:
     """Predicted vs actual repeat purchases after a calibration period, BG/NBD and Pareto/NBD."""
     from rich.table import Table
@@ -235,11 +217,9 @@ def model_check(
     from keepwell.scoring import choice
     from keepwell.scoring.fitting import holdout_check
 
-    cal = _day(calibration_end, "--calibration-end")
-    assert cal is not None
-    end = _day(observation_end, "--observation-end")
+    cal, end = calibration_end, observation_end
     chosen = _unit(unit)
-    with errors():
+    with clikit.errors():
         if chart is not None:
             _check(chart)
         if end is None:
@@ -249,7 +229,7 @@ def model_check(
                     "observation end", "no orders after the calibration period to check against"
                 )
         check = holdout_check(_summary_for(database, cal, chosen, end))
-        with session_for(database) as session:
+        with clikit.session_for(database) as session:
             choice.record_check(session, check)
         if chart is not None:
             labels = ["actual"] + [_NAMES[m.name] for m in check.models]
@@ -274,14 +254,14 @@ def model_check(
                 + f"; actual {check.actual_total:,}",
             )
     if as_json:
-        print_json(check.to_dict())
+        clikit.print_json(check.to_dict())
         return
-    say(
+    clikit.say(
         f"Holdout {cal + timedelta(days=1)} – {end}: {check.customers:,} customers made "
         f"{check.actual_total:,} repeat purchases."
     )
     for m in check.models:
-        say(
+        clikit.say(
             f"  {_NAMES[m.name]} predicted {m.predicted_total:,.1f} "
             f"(error per customer {m.mean_absolute_error:.3f})"
         )
@@ -298,14 +278,14 @@ def model_check(
             f"{check.actual_by_bucket[i]:.2f}",
             *(f"{m.by_bucket[i]:.2f}" for m in check.models),
         )
-    out.print(table)
+    clikit.out.print(table)
     better = check.better
-    say(
+    clikit.say(
         f"Closer to what happened: {_NAMES[better]}; `keepwell score` uses it from now on "
         "unless an admin pinned a model (`keepwell model pin`)."
     )
     if chart is not None:
-        say(f"Chart: {chart}")
+        clikit.say(f"Chart: {chart}")
 
 
 _NAMES = {"bgnbd": "BG/NBD", "pareto": "Pareto/NBD"}
@@ -317,7 +297,7 @@ def _last_order_day(database: str | None) -> date | None:
     from keepwell.db import table_of
     from keepwell.orders.models import Order
 
-    engine = ready_engine(database)
+    engine = clikit.ready_engine(database)
     try:
         with engine.connect() as conn:
             last: datetime | None = conn.execute(
@@ -329,16 +309,16 @@ def _last_order_day(database: str | None) -> date | None:
 
 
 @model_app.command("pin")
+@clikit.on_desk
 def model_pin(
+    session: Session,
     model: Annotated[
         str, typer.Argument(help="bgnbd or pareto; auto lets `keepwell model check` decide.")
     ],
-    database: Database = None,
-) -> None:
+) -> clikit.Shown:
     """Make scoring always use one purchase model (recorded in the audit trail)."""
     from keepwell.scoring import choice
 
-    with errors(), session_for(database) as session:
-        choice.pin(session, None if model == "auto" else model)
-        chosen = choice.choose(session)
-    say(f"Scoring uses {_NAMES[chosen.model]}: {chosen.reason}.")
+    choice.pin(session, None if model == "auto" else model)
+    chosen = choice.choose(session)
+    return f"Scoring uses {_NAMES[chosen.model]}: {chosen.reason}."

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import Query, Request, Response
-from pydantic import BaseModel
 
 from keepwell import clock
 from keepwell.tasks import service
 from keepwell.tasks.completion import complete_task
 from keepwell.tasks.models import Task
+from keepwell.tasks.schemas import TaskPublic, task_views
 from keepwell.touches.models import Channel
 from keepwell.web.deps import (
     CurrentActor,
@@ -27,26 +25,6 @@ from keepwell.web.deps import (
     router,
 )
 from keepwell.web.schemas import Day, Id, Input, Long, text
-
-
-class TaskPublic(BaseModel):
-    id: int
-    customer_id: int
-    customer: str
-    member_id: int | None
-    member: str | None
-    kind: str
-    due_on: date
-    reason: str
-    context: str
-    status: str
-    snoozed_until: date | None
-    completed_at: str | None
-    outcome: str
-    source: str
-    dedupe_key: str
-    case_id: int | None
-    version: int
 
 
 class TaskCreate(Input):
@@ -73,15 +51,6 @@ class CompleteInput(Input):
 
 class CancelInput(Input):
     reason: Annotated[str, text(service.MAX_REASON)] = ""
-
-
-def task_views(session: DbSession, tasks: Sequence[Task]) -> list[TaskPublic]:
-    """Tasks as the list shows them (`describe`: with customer name and member e-mail)."""
-    versions = {t.id: t.version for t in tasks}
-    return [
-        TaskPublic.model_validate({**row, "version": versions[row["id"]]})
-        for row in service.describe(session, tasks)
-    ]
 
 
 tasks = router("tasks")

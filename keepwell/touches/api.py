@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Query
 
 from keepwell.touches import service
 from keepwell.touches.models import Channel, Direction, Sentiment
+from keepwell.touches.schemas import InteractionPublic
 from keepwell.web.deps import (
     CurrentActor,
     DbSession,
@@ -17,21 +17,7 @@ from keepwell.web.deps import (
     member_by_id,
     router,
 )
-from keepwell.web.schemas import Id, Input, Moment, Output, text
-
-
-class InteractionPublic(Output):
-    id: int
-    customer_id: int
-    member_id: int | None
-    channel: str
-    direction: str
-    happened_at: datetime
-    summary: str
-    sentiment: str | None
-    promise_id: int | None
-    case_id: int | None
-    created_at: datetime
+from keepwell.web.schemas import Id, Input, Moment, text
 
 
 class InteractionCreate(Input):

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from keepwell.clikit import Database, JsonOpt, errors, print_json, say, session_for
+from keepwell import clikit
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
+@clikit.on_desk
 def log(
-    customer: Annotated[str, typer.Argument(help="The customer: #id, external id or e-mail.")],
+    session: Session,
+    customer: clikit.CustomerArg,
     channel: Annotated[
         str,
         typer.Option("--channel", help="call, email, meeting, chat, note, social, letter, gift"),
@@ -23,47 +28,32 @@ def log(
     sentiment: Annotated[
         str | None, typer.Option("--sentiment", help="positive, neutral or negative.")
     ] = None,
-    by: Annotated[str | None, typer.Option("--by", help="Who spoke (member e-mail).")] = None,
-    at: Annotated[str | None, typer.Option("--at", help="When (ISO time; default now).")] = None,
-    database: Database = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Log an interaction; it reschedules the customer's next check-in."""
-    from keepwell.accounts.service import find_member
-    from keepwell.customers.service import find_customer
+    by: Annotated[
+        clikit.Member, typer.Option("--by", metavar="EMAIL", help="Who spoke (a member).")
+    ] = None,
+    at: Annotated[
+        datetime | None, clikit.moment("--at", help="When (ISO time; default now).")
+    ] = None,
+    as_json: clikit.JsonOpt = False,
+) -> clikit.Shown:
+    """Log an interaction; it reschedules the customer's next check-in.
+
+    --json prints the interaction, as POST /api/interactions answers."""
+    from keepwell.touches.schemas import InteractionPublic
     from keepwell.touches.service import log_touch
 
-    when = None
-    if at:
-        try:
-            when = datetime.fromisoformat(at)
-        except ValueError:
-            raise typer.BadParameter(f"{at!r} is not an ISO time", param_hint="--at") from None
-        when = when if when.tzinfo else when.replace(tzinfo=UTC)
-    with errors(), session_for(database) as session:
-        found = find_customer(session, customer)
-        member = find_member(session, by) if by else None
-        touch = log_touch(
-            session,
-            found,
-            channel=channel,
-            summary=summary,
-            member=member,
-            direction=direction,
-            sentiment=sentiment,
-            happened_at=when,
-        )
-        result = {
-            "touch": touch.id,
-            "customer": found.id,
-            "next_check_in_at": found.next_check_in_at,
-        }
+    touch = log_touch(
+        session,
+        customer,
+        channel=channel,
+        summary=summary,
+        member=by,
+        direction=direction,
+        sentiment=sentiment,
+        happened_at=at,
+    )
     if as_json:
-        print_json(result)
-    else:
-        next_at = result["next_check_in_at"]
-        say(
-            f"Logged {channel} with {found.name or found.id}; next check-in {next_at:%Y-%m-%d}"
-            if next_at
-            else f"Logged {channel}"
-        )
+        return clikit.record_json(InteractionPublic.model_validate(touch))
+    next_at = customer.next_check_in_at
+    checked = f"; next check-in {next_at:%Y-%m-%d}" if next_at else ""
+    return f"Logged {channel} with {customer.name or customer.id}{checked}"

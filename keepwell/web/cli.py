@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from keepwell.clikit import Database, err, errors, ready_engine
+from keepwell import clikit
 
 
 def _proxies(value: str) -> str:
@@ -29,7 +29,7 @@ def _proxies(value: str) -> str:
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8000,
-    database: Database = None,
+    database: clikit.Database = None,
     secure_cookies: Annotated[
         bool,
         typer.Option(
@@ -64,8 +64,8 @@ def serve(
 
     from keepwell.web.app import create_app
 
-    with errors():
-        engine = ready_engine(database)
+    with clikit.errors():
+        engine = clikit.ready_engine(database)
     app = create_app(engine, secure_cookies=secure_cookies)
     import gc
 
@@ -74,7 +74,7 @@ def serve(
     # agenda of a 1,000,000-customer desk: 67 ms pauses down to 24 ms).
     gc.collect()
     gc.freeze()
-    err.print(
+    clikit.err.print(
         f"Keepwell on http://{host}:{port}/ (the JSON API: /api/, its docs: /api/docs)",
         highlight=False,
     )

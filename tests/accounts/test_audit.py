@@ -127,7 +127,7 @@ def test_audit_list_on_the_command_line(tmp_path: Path) -> None:
     result = runner.invoke(app, ["audit", "list", "--database", database, "--json"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
-    assert [(r["action"], r["table"], r["via"], r["after"]["email"]) for r in rows] == [
+    assert [(r["action"], r["table_name"], r["via"], r["after"]["email"]) for r in rows] == [
         ("insert", "team_members", "cli", "ana@shop.example")
     ]
     table = runner.invoke(app, ["audit", "list", "--database", database])

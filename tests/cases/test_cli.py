@@ -77,14 +77,15 @@ def test_the_life_of_a_case(database: str) -> None:
             "-d", database,
         )  # fmt: skip
         assert code == 0 and "Case #1 confirmed." in out
-    shown = show(database, 1)
-    assert (shown["status"], shown["reopened_count"], shown["root_cause_category"]) == (
+    shown = show(database, 1)  # as GET /api/cases/1 answers
+    case = shown["case"]
+    assert (case["status"], case["reopened_count"], case["root_cause_category"]) == (
         "confirmed",
         1,
         "product",
     )
     assert [t["status"] for t in shown["tasks"]] == ["cancelled", "done"]
-    assert [t["summary"] for t in shown["touches"]] == [
+    assert [t["summary"] for t in shown["interactions"]] == [
         "A new one ships today",
         "Case reopened: It leaks",
         "All good now",
@@ -100,7 +101,7 @@ BAD_INPUT = [
     (("case", "resolve", "1", "--resolution", "x", "--root-cause-category", "gremlins"),
      "use one of"),
     (("case", "resolve", "1", "--resolution", "x", "--root-cause-category", "other",
-      "--confirm-after", "400"), "0 to 365"),
+      "--confirm-after", "400"), "Invalid value for '--confirm-after'"),
     (("case", "resolve", "1", "--root-cause-category", "other"), "--resolution"),
     (("case", "reopen", "1"), "--reason"),
     (("case", "list", "--status", "closed"), "use one of"),
@@ -125,6 +126,7 @@ def test_domain_errors_exit_1_and_write_nothing(database: str) -> None:
         code, _, err = run("case", "open", "C1", "   ", "-d", database)
         assert code == 1 and "title:" in err
     shown = show(database, 1)
-    assert (shown["status"], shown["first_response_at"], shown["touches"]) == ("open", None, [])
+    assert (shown["case"]["status"], shown["case"]["first_response_at"]) == ("open", None)
+    assert shown["interactions"] == []
     code, out, _ = run("case", "list", "--json", "-d", database)
     assert len(json.loads(out)) == 1

@@ -90,7 +90,7 @@ def test_add_list_upcoming_remove(database: str) -> None:
         ]
         code, out, _ = run("date", "upcoming", "--json", "-d", database)
         assert code == 0
-        assert [(u["customer"], u["kind"], u["on"], u["years"]) for u in json.loads(out)] == [
+        assert [(u["customer_name"], u["kind"], u["on"], u["years"]) for u in json.loads(out)] == [
             ("Dan Reed", "birthday", "2026-11-27", None),
             ("Bea Stone", "renewal", "2026-12-01", 2),
             ("Bea Stone", "customer_anniversary", "2026-12-02", 6),

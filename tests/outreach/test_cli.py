@@ -85,7 +85,7 @@ def test_write_send_and_list(database: str, tmp_path: Path, smtp_server: SmtpSer
         code, out, _ = run("outreach", "list", "--json", "-d", database)
         assert [(m["subject"], m["status"]) for m in json.loads(out)] == [("Thanks", "sent")]
         code, _, err = run("outreach", "list", "--status", "lost", "-d", database)
-        assert code == 1 and "status" in err
+        assert code == 2 and "use one of queued" in err  # a usage error
         code, _, err = run("outreach", "retry", "1", "-d", database)
         assert code == 1 and "sent, not failed" in err
 

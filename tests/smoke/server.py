@@ -47,8 +47,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(database: str, home: Path, *, fresh: bool = True) -> Iterator[Served]:
-    """Serve `database`: made by `keepwell init` when `fresh`, else already a desk."""
+def serving(
+    database: str, home: Path, *, fresh: bool = True, options: tuple[str, ...] = ()
+) -> Iterator[Served]:
+    """Serve `database`: made by `keepwell init` when `fresh`, else already a desk;
+    `options` go to `keepwell serve` (e.g. --no-scheduler)."""
     env = environment(home, database)
     if fresh:
         assert "Created" in keepwell("init", env=env).out
@@ -69,7 +72,7 @@ def serving(database: str, home: Path, *, fresh: bool = True) -> Iterator[Served
     log = home / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [str(KEEPWELL), "serve", "--port", str(port), "--log-level", "warning"],
+            [str(KEEPWELL), "serve", "--port", str(port), "--log-level", "warning", *options],
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**env, "PYTHONUNBUFFERED": "1"},

@@ -110,7 +110,7 @@ def test_the_team_its_sign_ins_tokens_and_the_audit_trail(desk: Desk) -> None:
     assert desk.json("token", "list") == []
     assert desk.json("token", "list", "--revoked")[0]["revoked_at"] is not None
     trail = desk.json("audit", "list", "--limit", "20")
-    assert {"api_tokens", "team_members"} <= {e["table"] for e in trail}
+    assert {"api_tokens", "team_members"} <= {e["table_name"] for e in trail}
     assert all(e["via"] == "cli" for e in trail[:3])
     # a bad input: a clear error, exit 1
     assert "error:" in desk.run("token", "revoke", "999", expect=1).err
@@ -142,10 +142,14 @@ def test_backup_restore_and_the_doctor(desk: Desk, tmp_path: Path) -> None:
     assert restored == desk.json("show", "#5")
 
 
-@covers("show", "log", "owner", "customer export", "customer erase")
+@covers("show", "log", "owner", "customer list", "customer export", "customer erase")
 def test_one_customers_record_contact_owner_export_and_erasure(desk: Desk) -> None:
     before = desk.json("show", "C000005")
     assert before["profile"]["name"] == "Mariam Rahman"
+    found = desk.json("customer", "list", "-q", "mariam.rahman@webmail.example")
+    assert [(c["id"], c["name"]) for c in found] == [(5, "Mariam Rahman")]
+    table = desk.run("customer", "list", "--owner", JONAS, "--sort", "-revenue", "--limit", "3").out
+    assert table.count("jonas@keepwell.example") == 3
     logged = desk.json(
         "log",
         "mariam.rahman@webmail.example",
@@ -158,7 +162,7 @@ def test_one_customers_record_contact_owner_export_and_erasure(desk: Desk) -> No
         "--by",
         JONAS,
     )
-    assert logged["customer"] == 5
+    assert (logged["customer_id"], logged["summary"]) == (5, "Asked about the new roast")
     record = desk.json("show", "#5")
     assert "Asked about the new roast" in json.dumps(record["timeline"])
     assert record["profile"]["next_check_in_at"] > before["profile"]["next_check_in_at"]

@@ -181,7 +181,7 @@ def test_feedback_from_survey_to_closed_loop(desk: Desk) -> None:
     closed = desk.run("feedback", "close", str(action), "--note", "Fresher every week").out
     assert "told 2 customers, 2 loops closed" in closed
     shown = desk.json("feedback", "show", str(first))
-    assert shown["loop"] == "closed" and [a["id"] for a in shown["actions"]] == [action]
+    assert shown["feedback"]["loop"] == "closed" and [a["id"] for a in shown["actions"]] == [action]
     third = made_id(desk.run("survey", "answer", "#7", "--kind", "nps", "--score", "6").out)
     assert "loop closed" in desk.run("feedback", "tell", str(third), "Called to say sorry").out
     rated = desk.run(

@@ -60,8 +60,9 @@ def test_promises_from_made_to_kept(desk: Desk) -> None:
     assert "to Mariam Rahman: due 2026-11-27 17:00 UTC" in made
     first = made_id(made)
     mine = desk.json("promise", "list", "--customer", "#5", "--status", "open")
-    assert [(p["id"], p["what"], p["member"]) for p in mine] == [
-        (first, "Send the descaling guide", SOFIA)
+    sofia = next(m["id"] for m in desk.json("member", "list") if m["email"] == SOFIA)
+    assert [(p["id"], p["what"], p["member_id"]) for p in mine] == [
+        (first, "Send the descaling guide", sofia)
     ]
     slipped = desk.run(
         "promise",
@@ -141,8 +142,8 @@ def test_a_case_from_opened_to_confirmed_and_reopened(desk: Desk) -> None:
     reopened = desk.run("case", "reopen", str(case), "--reason", "Cracked again").out
     assert "reopened once in all" in reopened
     shown = desk.json("case", "show", str(case))
-    assert (shown["status"], shown["reopened_count"]) == ("open", 1)
-    assert [t["summary"] for t in shown["touches"]][:1] == ["Sending a new hopper today"]
+    assert (shown["case"]["status"], shown["case"]["reopened_count"]) == ("open", 1)
+    assert [t["summary"] for t in shown["interactions"]][:1] == ["Sending a new hopper today"]
     assert "Case #" in desk.run("case", "show", str(case)).out
     refused = desk.run("case", "open", "#5", "x", "--severity", "apocalyptic", expect=2)
     assert "use one of" in refused.err

@@ -130,9 +130,10 @@ def test_done_without_logging(database: str) -> None:
         (("task", "add", "#1", "X.", "--due", "next week"), "is not a date"),
         (("task", "snooze", "1", "--until", "2026-13-01"), "is not a date"),
         (("task", "list", "--due-before", "soon"), "is not a date"),
+        (("task", "list", "--status", "later"), "use one of open, done, cancelled, all"),
     ],
 )
-def test_bad_dates_are_bad_parameters(database: str, args: tuple[str, ...], message: str) -> None:
+def test_bad_dates_and_choices_are_bad_parameters(database: str, args: tuple[str, ...], message: str) -> None:
     code, _, err = run(*args, "-d", database)
     assert code == 2 and message in err
 
@@ -144,7 +145,6 @@ def test_bad_dates_are_bad_parameters(database: str, args: tuple[str, ...], mess
         (("task", "add", "#1", "X.", "--owner", "who@example.com"), "no team member"),
         (("task", "done", "7"), "no task #7"),
         (("task", "done", "1", "--channel", "pigeon"), "unknown channel"),
-        (("task", "list", "--status", "later"), "status"),
         (("task", "snooze", "1", "--until", "today"), "after today"),
         (("task", "reassign", "1", "who@example.com"), "no team member"),
     ],
