@@ -244,7 +244,7 @@ class RetryingRoute(APIRoute):
             while True:
                 attempt += 1
                 try:
-                    return await handler(request)
+                    return answer_version(request, await handler(request))
                 except Exception as exc:
                     if (
                         request.method in SAFE_METHODS
@@ -256,6 +256,19 @@ class RetryingRoute(APIRoute):
                     await asyncio.sleep(random.uniform(0, 0.02 * attempt))
 
         return run
+
+
+def answer_with_version(request: Request, record: Any) -> None:
+    """Answer this request with `record`'s version as the ETag, read when the route has
+    returned (so after the change it made): what the next change sends as If-Match."""
+    request.state.answer_version_of = record
+
+
+def answer_version(request: Request, response: Response) -> Response:
+    record = getattr(request.state, "answer_version_of", None)
+    if record is not None and response.status_code in (200, 201):
+        response.headers["ETag"] = etag(record.version)
+    return response
 
 
 def _lost_a_race(exc: Exception) -> bool:
@@ -290,6 +303,14 @@ def acting_member(session: Session, actor: Actor) -> TeamMember:
     if member is None:
         raise NotAuthenticated("this member no longer exists")
     return member
+
+
+def acting(session: DbSession, actor: CurrentActor) -> TeamMember:
+    """The signed-in member's own record: whom a change is recorded as made by."""
+    return acting_member(session, actor)
+
+
+Me = Annotated[TeamMember, Depends(acting)]
 
 
 def member_by_id(session: Session, member_id: int | None, field: str) -> TeamMember | None:
