@@ -358,9 +358,7 @@ def for_update(session: Session, model: type[T], record_id: int, what: str) -> T
     """
     from keepwell.customers.models import Customer
 
-    found = session.get(model, record_id, with_for_update=True)
-    if found is None:
-        raise NotFound(f"no {what} #{record_id}")
+    found = db.get_or_raise(session, model, record_id, what, lock=True)
     customer_id = getattr(found, "customer_id", None)
     if customer_id is not None:
         session.get(Customer, customer_id, with_for_update=True)
