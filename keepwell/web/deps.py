@@ -244,7 +244,7 @@ class RetryingRoute(APIRoute):
             while True:
                 attempt += 1
                 try:
-                    return answer_version(request, await handler(request))
+                    return _versioned(request, await handler(request))
                 except Exception as exc:
                     if (
                         request.method in SAFE_METHODS
@@ -264,7 +264,8 @@ def answer_with_version(request: Request, record: Any) -> None:
     request.state.answer_version_of = record
 
 
-def answer_version(request: Request, response: Response) -> Response:
+def _versioned(request: Request, response: Response) -> Response:
+    """The answer, with the ETag answer_with_version asked for (a success only)."""
     record = getattr(request.state, "answer_version_of", None)
     if record is not None and response.status_code in (200, 201):
         response.headers["ETag"] = etag(record.version)

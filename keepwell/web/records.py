@@ -154,6 +154,7 @@ class ListQuery(BaseModel, Generic[F]):
 
 
 def filter_type(query: type[ListQuery[Any]]) -> Callable[..., Any]:
+    """XFilter, of a `ListQuery[XFilter]` subclass."""
     for base in query.__mro__:
         meta = getattr(base, "__pydantic_generic_metadata__", None)
         if meta and meta["origin"] is ListQuery and meta["args"]:
