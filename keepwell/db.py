@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -22,8 +22,10 @@ from sqlalchemy.orm import Session, sessionmaker
 # also registers the audit trail's session hook (keepwell/accounts/__init__.py).
 import keepwell.models  # noqa: F401
 from keepwell import faults
-from keepwell.errors import DatabaseNotReady
+from keepwell.errors import DatabaseNotReady, NotFound
 from keepwell.tables import NAMING_CONVENTION, Base, UTCDateTime, sqlite_timestamp, table_of
+
+T = TypeVar("T")
 
 # Kept here too for the code that knew them as db.Base, db.table_of and so on.
 __all__ = ["NAMING_CONVENTION", "Base", "UTCDateTime", "sqlite_timestamp", "table_of"]
@@ -32,6 +34,7 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # The newest migration. Commands compare it with the database's without loading
 # Alembic; a test checks it is Alembic's head.
 SCHEMA_REVISION = "0011"
+
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy own transactions (pysqlite's implicit BEGIN is off).
@@ -107,6 +110,17 @@ def flush_or_conflict(session: Session, what: str) -> None:
         session.flush()
     except StaleDataError:
         raise Conflict(what, "changed by someone else meanwhile; load it again") from None
+
+
+def get_or_raise(
+    session: Session, model: type[T], record_id: int, what: str, *, lock: bool = False
+) -> T:
+    """The `model` row with this id (`lock`: FOR UPDATE, until the transaction ends), or
+    NotFound saying so: "no promise #7"."""
+    found = session.get(model, record_id, with_for_update=lock)
+    if found is None:
+        raise NotFound(f"no {what} #{record_id}")
+    return found
 
 
 @contextmanager

@@ -44,6 +44,17 @@ def check_choice(field: str, value: str | None, choices: tuple[str, ...]) -> Non
         raise InvalidInput(field, f"use one of {', '.join(choices)}, not {value!r}")
 
 
+def check_text(field: str, value: str, limit: int, *, required: str | None = None) -> str:
+    """`value` without the white space around it; refused when longer than `limit`
+    characters, and, when `required` says what to ask for, when empty."""
+    text = value.strip()
+    if required is not None and not text:
+        raise InvalidInput(field, required)
+    if len(text) > limit:
+        raise InvalidInput(field, f"longer than {limit:,} characters")
+    return text
+
+
 def require_aware(field: str, moment: object) -> None:
     """Refuse anything but a timezone-aware date and time."""
     from datetime import datetime

@@ -71,9 +71,10 @@ def admin_index(request: Request, actor: AdminPage) -> Response:
 
 
 def _members(request: Request, session: DbSession, **extra: Any) -> Response:
+    members = service.list_members(session)
     return admin_page(
         request, "admin_members.html", "Members and roles",
-        members=service.list_members(session), roles=ROLES, **extra,
+        rows=members, members=members, roles=ROLES, **extra,
     )  # fmt: skip
 
 
@@ -165,7 +166,7 @@ def _tokens(request: Request, session: DbSession, revoked: bool = False, **extra
     members = service.list_members(session)
     return admin_page(
         request, "admin_tokens.html", "API tokens",
-        tokens=tokens.list_tokens(session, include_revoked=revoked), revoked=revoked,
+        rows=tokens.list_tokens(session, include_revoked=revoked), revoked=revoked,
         members=members, emails={m.id: m.email for m in members}, **extra,
     )  # fmt: skip
 
@@ -240,7 +241,7 @@ def audit_page(
     members = service.list_members(session)
     return admin_page(
         request, "admin_audit.html", "Audit trail",
-        entries=[(e, _changes(e)) for e in shown], params=params, members=members,
+        rows=[(e, _changes(e)) for e in shown], params=params, members=members,
         emails={m.id: m.email for m in members}, tables=sorted(audit.AUDITED),
         next_before=shown[-1].id if len(found) > AUDIT_PAGE else None,
     )  # fmt: skip

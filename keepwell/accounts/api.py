@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import StrictBool, ValidationError
+from pydantic import Field, StrictBool, ValidationError
+from sqlalchemy.orm import Session
 
 from keepwell import db
 from keepwell.accounts import audit, auth, service, tokens
@@ -31,6 +32,7 @@ from keepwell.web.deps import (
     AdminActor,
     CurrentActor,
     DbSession,
+    Me,
     RetryingRoute,
     acting_member,
     member_by_id,
@@ -38,6 +40,7 @@ from keepwell.web.deps import (
     runtime,
 )
 from keepwell.web.errors import Forbidden, NotAuthenticated, TooManyAttempts, body
+from keepwell.web.records import ListQuery, api_list, named
 from keepwell.web.schemas import ERRORS, ErrorBody, Id, Input, Short, text
 
 
@@ -204,9 +207,9 @@ members = router("members")
 
 
 @members.get("/me", response_model=MemberPublic)
-def me(session: DbSession, actor: CurrentActor) -> MemberPublic:
+def me(member: Me) -> MemberPublic:
     """The signed-in member."""
-    return MemberPublic.model_validate(acting_member(session, actor))
+    return MemberPublic.model_validate(member)
 
 
 @members.get("/members", response_model=list[MemberPublic])
@@ -303,17 +306,20 @@ def revoke_token(token_id: Id, session: DbSession, actor: CurrentActor) -> Token
 # --- the audit trail -----------------------------------------------------------------
 
 
-@members.get("/audit", response_model=list[AuditEntryPublic])
-def audit_list(
-    session: DbSession,
-    customer: Annotated[Id | None, Query(description="Changes of this customer's records.")] = None,
-    member: Annotated[Id | None, Query(description="Changes made by this member.")] = None,
-    table: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z_]*$")] = None,
-    before: Annotated[Id | None, Query(description="Entries older than this entry id.")] = None,
-    limit: Annotated[int, Query(ge=1, le=audit.MAX_LIMIT)] = 50,
-) -> list[AuditEntryPublic]:
+class AuditQuery(ListQuery[audit.AuditFilter]):
     """Who changed what, newest first: per customer, per member, per table."""
-    filters = audit.AuditFilter(
-        customer_id=customer, member_id=member, table=table or None, before=before, limit=limit
+
+    customer_id: Annotated[Id | None, named("customer", "Changes of this customer's records.")] = (
+        None
     )
-    return [AuditEntryPublic.model_validate(e) for e in audit.list_entries(session, filters)]
+    member_id: Annotated[Id | None, named("member", "Changes made by this member.")] = None
+    table: Annotated[str | None, Field(max_length=64, pattern=r"^[a-z_]*$")] = None
+    before: Annotated[Id | None, Field(description="Entries older than this entry id.")] = None
+    limit: Annotated[int, Field(ge=1, le=audit.MAX_LIMIT)] = 50
+
+    def filter(self, session: Session, **fixed: Any) -> audit.AuditFilter:
+        """`table=` (empty): any table."""
+        return super().filter(session, table=self.table or None, **fixed)
+
+
+api_list(members, "/audit", AuditQuery, audit.list_entries, AuditEntryPublic, name="audit_list")

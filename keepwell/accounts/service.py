@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from keepwell.accounts import tokens
 from keepwell.accounts.models import ROLES, TeamMember
-from keepwell.errors import InvalidInput
+from keepwell.errors import InvalidInput, check_text
 from keepwell.ingest.parsing import CellError, parse_email
 
 
@@ -100,10 +100,7 @@ def update_member(
     the team.
     """
     if name is not None:
-        name = " ".join(name.split())
-        if len(name) > 200:
-            raise InvalidInput("name", "longer than 200 characters")
-        member.name = name
+        member.name = check_text("name", " ".join(name.split()), 200)
     if role is not None and role not in ROLES:
         raise InvalidInput("role", f"unknown role {role!r}; use one of {', '.join(ROLES)}")
     losing_admin = (

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from keepwell import clock
 from keepwell.accounts.models import ApiToken, TeamMember, WebSession
-from keepwell.errors import InvalidInput, NotFound
+from keepwell.db import get_or_raise
+from keepwell.errors import InvalidInput, check_text
 
 TOKEN_PREFIX = "kw_"  # noqa: S105 - a prefix, not a secret
 SESSION_DAYS = 7
@@ -45,9 +46,7 @@ def same(a: str, b: str) -> bool:
 
 def create_token(session: Session, member: TeamMember, name: str = "") -> tuple[ApiToken, str]:
     """A new token acting as `member`: (the row, the secret). The secret is not kept."""
-    name = " ".join(name.split())
-    if len(name) > MAX_NAME:
-        raise InvalidInput("name", f"longer than {MAX_NAME} characters")
+    name = check_text("name", " ".join(name.split()), MAX_NAME)
     if not member.active:
         raise InvalidInput("member", f"{member.email} is not an active team member")
     secret = new_secret(TOKEN_PREFIX)
@@ -75,10 +74,7 @@ def list_tokens(
 
 
 def get_token(session: Session, token_id: int) -> ApiToken:
-    token = session.get(ApiToken, token_id)
-    if token is None:
-        raise NotFound(f"no API token #{token_id}")
-    return token
+    return get_or_raise(session, ApiToken, token_id, "API token")
 
 
 def revoke_token(session: Session, token: ApiToken) -> ApiToken:

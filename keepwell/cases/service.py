@@ -21,13 +21,13 @@ from keepwell.accounts.models import TeamMember
 from keepwell.accounts.service import member_or_none
 from keepwell.cases.models import ROOT_CAUSES, SEVERITIES, STATUSES, Case
 from keepwell.customers.models import Customer
-from keepwell.db import flush_or_conflict
+from keepwell.db import flush_or_conflict, get_or_raise
 from keepwell.errors import (
     InvalidInput,
-    NotFound,
     check_choice,
     check_limit,
     check_offset,
+    check_text,
     require_aware,
 )
 from keepwell.tasks.models import Task
@@ -43,10 +43,7 @@ CONFIRM_KIND = "confirm_case"
 
 
 def get_case(session: Session, case_id: int) -> Case:
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound(f"no case #{case_id}")
-    return case
+    return get_or_raise(session, Case, case_id, "case")
 
 
 def confirmation_key(case: Case) -> str:
@@ -65,11 +62,12 @@ def open_case(
     opened_at: datetime | None = None,
 ) -> Case:
     """Record a problem the customer raised; `member` handles it (default: their owner)."""
-    title = " ".join(title.split())
-    if not title:
-        raise InvalidInput("title", "say in a few words what the problem is")
-    if len(title) > MAX_TITLE:
-        raise InvalidInput("title", f"longer than {MAX_TITLE} characters")
+    title = check_text(
+        "title",
+        " ".join(title.split()),
+        MAX_TITLE,
+        required="say in a few words what the problem is",
+    )
     description = _text("description", description)
     severity = severity.strip().lower()
     if severity not in SEVERITIES:
@@ -392,10 +390,7 @@ def _require_status(case: Case, status: str, action: str) -> None:
 
 
 def _text(field: str, text: str) -> str:
-    text = text.strip()
-    if len(text) > MAX_SUMMARY:
-        raise InvalidInput(field, f"longer than {MAX_SUMMARY:,} characters")
-    return text
+    return check_text(field, text, MAX_SUMMARY)
 
 
 def _short(text: str, limit: int) -> str:
@@ -404,7 +399,4 @@ def _short(text: str, limit: int) -> str:
 
 
 def _customer(session: Session, case: Case) -> Customer:
-    customer = session.get(Customer, case.customer_id)
-    if customer is None:
-        raise NotFound(f"no customer #{case.customer_id}")
-    return customer
+    return get_or_raise(session, Customer, case.customer_id, "customer")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from pydantic import Field
+from sqlalchemy.orm import Session
 
 from keepwell import clock
 from keepwell.customers import service, special_dates
@@ -20,17 +21,19 @@ from keepwell.customers.schemas import (
     UpcomingPublic,
 )
 from keepwell.errors import MAX_OFFSET
-from keepwell.web.deps import (
-    AdminActor,
-    CurrentActor,
-    DbSession,
-    IfMatch,
-    acting_member,
-    check_version,
-    etag,
-    for_update,
-    member_by_ref,
-    router,
+from keepwell.web.deps import AdminActor, DbSession, Me, router
+from keepwell.web.records import (
+    FromQuery,
+    Keywords,
+    ListQuery,
+    MemberRef,
+    api_list,
+    check_sent_version,
+    keywords,
+    listed,
+    locked,
+    named,
+    versioned,
 )
 from keepwell.web.schemas import Day, Id, Input, Long, Moment, Name, Short, text
 
@@ -68,105 +71,82 @@ class CustomerUpdate(CustomerCreate):
 
 
 customers = router("customers")
+LockedCustomer = Annotated[Customer, Depends(locked(Customer, "customer"))]
 
 
-@customers.get("/customers", response_model=CustomerPage)
-def list_customers(
-    session: DbSession,
-    owner: Annotated[Id | None, Query(description="The owner's member id.")] = None,
-    segment: Annotated[str | None, Query(max_length=100)] = None,
-    q: Annotated[
+class CustomerQuery(ListQuery[service.CustomerFilter]):
+    owner_id: Annotated[Id | None, named("owner", "The owner's member id.")] = None
+    segment: Annotated[str | None, Field(max_length=100)] = None
+    search: Annotated[
         str | None,
-        Query(
+        Field(
+            alias="q",
             max_length=300,
             description="An external id or e-mail (exactly), or part of the name.",
         ),
-    ] = None,
-    quiet: Annotated[bool, Query(description="Only customers past their check-in.")] = False,
+    ] = None
+    quiet: Annotated[bool, Field(description="Only customers past their check-in.")] = False
     stage: Annotated[
-        str | None, Query(max_length=20, description="Lifecycle stage at the latest scoring.")
-    ] = None,
-    health_min: Annotated[int | None, Query(ge=0, le=100)] = None,
-    health_max: Annotated[int | None, Query(ge=0, le=100)] = None,
-    sort: Annotated[Literal["id", "name", "-revenue", "-last_order", "health"], Query()] = "id",
-    after: Annotated[Id | None, Query(description="Continue after this customer id.")] = None,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 50,
-) -> CustomerPage:
+        str | None, Field(max_length=20, description="Lifecycle stage at the latest scoring.")
+    ] = None
+    health_min: Annotated[int | None, Field(ge=0, le=100)] = None
+    health_max: Annotated[int | None, Field(ge=0, le=100)] = None
+    sort: Literal["id", "name", "-revenue", "-last_order", "health"] = "id"
+    after: Annotated[Id | None, Field(description="Continue after this customer id.")] = None
+    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = 0
+    limit: Annotated[int, Field(ge=1, le=service.MAX_LIMIT)] = 50
+
+
+def _public(customer: Customer) -> CustomerPublic:
+    return CustomerPublic.model_validate(customer)
+
+
+@customers.get("/customers", response_model=CustomerPage)
+def list_customers(session: DbSession, query: FromQuery[CustomerQuery]) -> CustomerPage:
     """Customers, filtered and sorted; a page at a time (sorted by id, `next_after`
     continues; any sort, `offset`)."""
-    filters = service.CustomerFilter(
-        owner_id=owner, segment=segment, search=q, quiet=quiet, stage=stage,
-        health_min=health_min, health_max=health_max, sort=sort, after=after, offset=offset,
-        limit=limit,
-    )  # fmt: skip
-    found = service.list_customers(session, filters)
-    items = [CustomerPublic.model_validate(c) for c in found]
-    more = len(found) == limit and sort == "id"
-    return CustomerPage(items=items, next_after=found[-1].id if more else None)
+    found = listed(session, query, service.list_customers, CustomerPublic)
+    more = len(found) == query.limit and query.sort == "id"
+    return CustomerPage(items=found, next_after=found[-1].id if more else None)
 
 
 @customers.get("/customers/{customer_id}", response_model=CustomerPublic)
 def get_customer(customer_id: Id, session: DbSession, response: Response) -> CustomerPublic:
     """A customer's profile and derived figures; the ETag is its version."""
     customer = service.get_customer(session, customer_id)
-    response.headers["ETag"] = etag(customer.version)
-    return CustomerPublic.model_validate(customer)
+    return versioned(response, customer, _public(customer))
 
 
 @customers.post("/customers", response_model=CustomerPublic, status_code=201)
 def create_customer(
-    data: CustomerCreate, session: DbSession, actor: CurrentActor, response: Response
+    data: CustomerCreate, session: DbSession, me: Me, response: Response
 ) -> CustomerPublic:
     """Add a customer (a name, an e-mail or an external id at least)."""
-    customer = service.create_customer(
-        session, data.model_dump(exclude_unset=True), by=acting_member(session, actor)
-    )
-    response.headers["ETag"] = etag(customer.version)
-    return CustomerPublic.model_validate(customer)
+    customer = service.create_customer(session, data.model_dump(exclude_unset=True), by=me)
+    return versioned(response, customer, _public(customer))
 
 
 @customers.patch("/customers/{customer_id}", response_model=CustomerPublic)
 def update_customer(
-    customer_id: Id,
-    data: CustomerUpdate,
-    request: Request,
-    session: DbSession,
-    actor: CurrentActor,
-    response: Response,
-    if_match: IfMatch = None,
+    customer: LockedCustomer, data: CustomerUpdate, request: Request, session: DbSession, me: Me
 ) -> CustomerPublic:
     """Change a customer's fields; 409 when `version`/If-Match is not the stored one."""
-    customer = for_update(session, Customer, customer_id, "customer")
-    check_version(request, "customer", customer.version, if_match, data.version)
+    check_sent_version(request, "customer", customer, data.version)
     changes = data.model_dump(exclude_unset=True, exclude={"version", "reason"})
-    service.update_customer(
-        session, customer, changes, by=acting_member(session, actor), reason=data.reason
-    )
-    response.headers["ETag"] = etag(customer.version)
-    return CustomerPublic.model_validate(customer)
+    service.update_customer(session, customer, changes, by=me, reason=data.reason)
+    return _public(customer)
 
 
 @customers.delete("/customers/{customer_id}", status_code=204)
-def delete_customer(
-    customer_id: Id,
-    request: Request,
-    session: DbSession,
-    _: AdminActor,
-    if_match: IfMatch = None,
-) -> Response:
+def delete_customer(customer: LockedCustomer, session: DbSession, _: AdminActor) -> Response:
     """Erase a customer and everything recorded about them (privacy; admins only)."""
-    customer = for_update(session, Customer, customer_id, "customer")
-    check_version(request, "customer", customer.version, if_match)
     service.delete_customer(session, customer)
     return Response(status_code=204)
 
 
 @customers.get("/customers/{customer_id}/record", response_model=CustomerRecordPublic)
 def get_record(
-    customer_id: Id,
-    session: DbSession,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    customer_id: Id, session: DbSession, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> CustomerRecordPublic:
     """Profile, owner, special dates and the timeline (orders, interactions, promises,
     cases, tasks), newest first — what `keepwell show` prints."""
@@ -221,22 +201,19 @@ def delete_special_date(special_date_id: Id, session: DbSession) -> Response:
     return Response(status_code=204)
 
 
-@customers.get("/special-dates/upcoming", response_model=list[UpcomingPublic])
-def upcoming(
-    session: DbSession,
-    days: Annotated[int, Query(ge=0, le=special_dates.MAX_DAYS_AHEAD)] = 14,
-    owner: Annotated[
-        str | None, Query(max_length=320, description="The owner's member id or e-mail.")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=special_dates.MAX_LIMIT)] = 200,
-) -> list[UpcomingPublic]:
+class UpcomingQuery(ListQuery[Keywords]):
     """Birthdays, anniversaries as a customer and special dates coming up, soonest first."""
-    member = member_by_ref(session, owner, "owner")
-    found = special_dates.upcoming(
-        session,
-        today=clock.today(),
-        days_ahead=days,
-        member_id=member.id if member is not None else None,
-        limit=limit,
-    )
-    return [UpcomingPublic.model_validate(u, from_attributes=True) for u in found]
+
+    days_ahead: Annotated[int, Field(alias="days", ge=0, le=special_dates.MAX_DAYS_AHEAD)] = 14
+    member_id: Annotated[MemberRef, named("owner", "The owner's member id or e-mail.")] = None
+    limit: Annotated[int, Field(ge=1, le=special_dates.MAX_LIMIT)] = 200
+
+    def filter(self, session: Session, **fixed: Any) -> Keywords:
+        """From today (the desk's clock)."""
+        return super().filter(session, today=clock.today(), **fixed)
+
+
+api_list(
+    customers, "/special-dates/upcoming", UpcomingQuery, keywords(special_dates.upcoming),
+    UpcomingPublic,
+)  # fmt: skip

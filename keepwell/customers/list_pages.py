@@ -20,6 +20,7 @@ from keepwell.customers import service
 from keepwell.errors import MAX_OFFSET, InvalidInput
 from keepwell.scoring.models import STAGES
 from keepwell.web.deps import DbSession, runtime
+from keepwell.web.listing import whole_number
 from keepwell.web.pages import PageActor, page_router, render
 
 pages = page_router()
@@ -40,31 +41,34 @@ SORT_LABELS = {
 PAGE_SIZES = (25, 50, 100)
 
 
+Param = Annotated[str, Query(max_length=300)]
+
+
 @dataclass(frozen=True)
-class ListQuery:
+class CustomerPage:
     """The list's query parameters as a form sends them (empty text: not given)."""
 
-    q: str = ""
-    owner: str = ""
-    segment: str = ""
-    stage: str = ""
-    health: str = ""
-    quiet: str = ""
-    sort: str = "id"
-    after: str = ""
-    offset: str = ""
-    limit: str = "50"
+    q: Param = ""
+    owner: Param = ""
+    segment: Param = ""
+    stage: Param = ""
+    health: Param = ""
+    quiet: Param = ""
+    sort: Param = "id"
+    after: Param = ""
+    offset: Param = ""
+    limit: Param = "50"
 
     def filters(self, *, page: bool = True) -> service.CustomerFilter:
         """The service's filter (InvalidInput naming the parameter when one is wrong)."""
         band = next((b for b in HEALTH_BANDS if b[0] == self.health), None)
         if self.health and band is None:
             raise InvalidInput("health", f"use one of poor, fair, good, not {self.health!r}")
-        limit = _int("limit", self.limit) or 50
+        limit = whole_number("limit", self.limit) or 50
         if page and limit not in PAGE_SIZES:
             raise InvalidInput("limit", f"use one of {', '.join(map(str, PAGE_SIZES))}")
         return service.CustomerFilter(
-            owner_id=_int("owner", self.owner),
+            owner_id=whole_number("owner", self.owner),
             segment=self.segment.strip() or None,
             search=self.q.strip() or None,
             quiet=self.quiet in ("1", "on", "true"),
@@ -72,8 +76,8 @@ class ListQuery:
             health_min=band[2] if band else None,
             health_max=band[3] if band else None,
             sort=self.sort or "id",
-            after=_int("after", self.after) if page else None,
-            offset=(_int("offset", self.offset) or 0) if page else 0,
+            after=whole_number("after", self.after) if page else None,
+            offset=(whole_number("offset", self.offset) or 0) if page else 0,
             limit=limit,
         )
 
@@ -83,34 +87,7 @@ class ListQuery:
         return urlencode({k: v for k, v in values.items() if v and not (k == "sort" and v == "id")})
 
 
-def _int(field: str, text: str) -> int | None:
-    text = text.strip()
-    if not text:
-        return None
-    if not text.isdigit() or len(text) > 12:
-        raise InvalidInput(field, f"give a whole number, not {text[:40]!r}")
-    return int(text)
-
-
-Param = Annotated[str, Query(max_length=300)]
-
-
-def _query(
-    q: Param = "",
-    owner: Param = "",
-    segment: Param = "",
-    stage: Param = "",
-    health: Param = "",
-    quiet: Param = "",
-    sort: Param = "id",
-    after: Param = "",
-    offset: Param = "",
-    limit: Param = "50",
-) -> ListQuery:
-    return ListQuery(q, owner, segment, stage, health, quiet, sort, after, offset, limit)
-
-
-Asked = Annotated[ListQuery, Depends(_query)]
+Asked = Annotated[CustomerPage, Depends()]
 
 
 @pages.get("/customers")
@@ -133,7 +110,7 @@ def customer_list(request: Request, session: DbSession, actor: PageActor, asked:
         "section": "customers",
         "title": "Customers",
         "asked": asked,
-        "customers": shown,
+        "rows": shown,
         "scores": scores,
         "members": members,
         "member_names": {m.id: m.name or m.email for m in members},

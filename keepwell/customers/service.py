@@ -16,6 +16,7 @@ from keepwell.accounts.models import TeamMember
 from keepwell.customers import derived
 from keepwell.customers.models import Cadence, Customer, OwnerChange
 from keepwell.customers.search import search_terms
+from keepwell.db import get_or_raise
 from keepwell.errors import (
     Conflict,
     InvalidInput,
@@ -23,6 +24,7 @@ from keepwell.errors import (
     check_choice,
     check_limit,
     check_offset,
+    check_text,
 )
 from keepwell.orders.models import Order
 
@@ -134,10 +136,7 @@ EDITABLE = (
 
 
 def get_customer(session: Session, customer_id: int) -> Customer:
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        raise NotFound(f"no customer #{customer_id}")
-    return customer
+    return get_or_raise(session, Customer, customer_id, "customer")
 
 
 def create_customer(
@@ -413,10 +412,7 @@ def _apply(session: Session, customer: Customer, fields: dict[str, Any], *, new:
 
     for name, value in fields.items():
         if name == "name":
-            value = " ".join(str(value or "").split())
-            if len(value) > MAX_NAME:
-                raise InvalidInput(name, f"longer than {MAX_NAME} characters")
-            customer.name = value
+            customer.name = check_text(name, " ".join(str(value or "").split()), MAX_NAME)
         elif name == "external_id":
             value = _optional_text(name, value, 200)
             if value is not None and value != customer.external_id:
@@ -491,10 +487,7 @@ def _apply(session: Session, customer: Customer, fields: dict[str, Any], *, new:
 def _optional_text(field: str, value: Any, limit: int) -> str | None:
     if value is None:
         return None
-    text = str(value).strip()
-    if len(text) > limit:
-        raise InvalidInput(field, f"longer than {limit} characters")
-    return text or None
+    return check_text(field, str(value), limit) or None
 
 
 def _member_or_refuse(session: Session, member_id: int) -> TeamMember:

@@ -25,7 +25,8 @@ from keepwell import clock
 from keepwell.accounts.models import TeamMember
 from keepwell.customers.derived import md
 from keepwell.customers.models import Customer, SpecialDate
-from keepwell.errors import InvalidInput, NotFound
+from keepwell.db import get_or_raise
+from keepwell.errors import InvalidInput, check_text
 
 # What a gesture defaults to, by kind of special date.
 GESTURES = {
@@ -87,8 +88,7 @@ def add_special_date(
     label = " ".join(label.split())
     gesture = " ".join(gesture.split()) if gesture is not None else GESTURES[kind]
     for field, text in (("label", label), ("gesture", gesture)):
-        if len(text) > MAX_TEXT:
-            raise InvalidInput(field, f"longer than {MAX_TEXT} characters")
+        check_text(field, text, MAX_TEXT)
     same = session.scalar(
         sa.select(SpecialDate.id).where(
             SpecialDate.customer_id == customer.id,
@@ -129,10 +129,7 @@ def set_birthday(session: Session, customer: Customer, day: date | None) -> None
 
 
 def get_special_date(session: Session, special_date_id: int) -> SpecialDate:
-    row = session.get(SpecialDate, special_date_id)
-    if row is None:
-        raise NotFound(f"no special date #{special_date_id}")
-    return row
+    return get_or_raise(session, SpecialDate, special_date_id, "special date")
 
 
 def delete_special_date(session: Session, special_date_id: int) -> SpecialDate:

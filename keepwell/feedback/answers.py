@@ -18,7 +18,7 @@ from keepwell import clock
 from keepwell.accounts.models import TeamMember
 from keepwell.analytics.nps import DETRACTOR_MAX, LOW_CSAT_MAX
 from keepwell.customers.models import Customer
-from keepwell.errors import InvalidInput, check_choice
+from keepwell.errors import InvalidInput, check_choice, check_text
 from keepwell.feedback.common import (
     FOLLOW_UP_DAYS,
     LABELS,
@@ -48,9 +48,7 @@ def check_answer(
     check_choice("kind", kind, KINDS)
     if not isinstance(verbatim, str):
         raise InvalidInput("verbatim", "give text")
-    verbatim = verbatim.strip()
-    if len(verbatim) > MAX_VERBATIM:
-        raise InvalidInput("verbatim", f"longer than {MAX_VERBATIM:,} characters")
+    verbatim = check_text("verbatim", verbatim, MAX_VERBATIM)
     if "\x00" in verbatim:
         raise InvalidInput("verbatim", "a NUL character is not allowed")
     if kind in SCORE_RANGES:

@@ -3,10 +3,12 @@ scorecard, the list, telling the customer; actions that close many loops at once
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
-from fastapi import Query, Request, Response
+from fastapi import Depends, Response
 from pydantic import Field
+from sqlalchemy.orm import Session
 
 from keepwell.feedback import answers, common, loop, service
 from keepwell.feedback import surveys as invitations
@@ -22,17 +24,8 @@ from keepwell.feedback.schemas import (
 from keepwell.feedback.schemas import action_public as _action
 from keepwell.feedback.schemas import survey_public as _survey
 from keepwell.touches.models import Channel
-from keepwell.web.deps import (
-    CurrentActor,
-    DbSession,
-    IfMatch,
-    acting_member,
-    check_version,
-    customer_by_id,
-    etag,
-    for_update,
-    router,
-)
+from keepwell.web.deps import DbSession, Me, customer_by_id, router
+from keepwell.web.records import ListQuery, api_list, locked, named, versioned
 from keepwell.web.schemas import Id, Input, Moment, text
 
 Score = Annotated[int, Field(ge=0, le=10)]
@@ -88,18 +81,43 @@ class CloseInput(Input):
 
 surveys = router("surveys")
 feedback = router("feedback")
+LockedFeedback = Annotated[Feedback, Depends(locked(Feedback, "feedback"))]
+# An action's routes name no version (they never did): linking adds links, closing happens once.
+LockedAction = Annotated[
+    FeedbackAction, Depends(locked(FeedbackAction, "feedback action", if_match=False))
+]
 
 
-def _feedback(
-    session: DbSession, item: Feedback, response: Response | None = None
-) -> FeedbackPublic:
-    if response is not None:
-        response.headers["ETag"] = etag(item.version)
-    return FeedbackPublic.model_validate(service.describe(session, [item])[0])
+def _described(session: Session, items: Sequence[Feedback]) -> list[FeedbackPublic]:
+    return [FeedbackPublic.model_validate(row) for row in service.describe(session, items)]
+
+
+class FeedbackQuery(ListQuery[service.FeedbackFilter]):
+    """Feedback, newest first."""
+
+    kind: Kind | None = None
+    min_score: Annotated[Score | None, Field(description="Score at least (NPS, CSAT).")] = None
+    max_score: Annotated[Score | None, Field(description="Score at most (NPS, CSAT).")] = None
+    customer_id: Annotated[Id | None, named("customer")] = None
+    owner_id: Annotated[Id | None, named("owner", "Member id of the customers' owner.")] = None
+    loop: Annotated[
+        Literal["open", "closed"] | None, Field(description="Loop still open, or closed.")
+    ] = None
+    since: Annotated[Moment | None, Field(description="Answered at or after.")] = None
+    limit: Annotated[int, Field(ge=1, le=common.MAX_LIMIT)] = 50
+
+
+api_list(
+    feedback, "/feedback", FeedbackQuery, service.list_feedback, FeedbackPublic, describe=_described
+)
+
+
+def _feedback(session: DbSession, item: Feedback) -> FeedbackPublic:
+    return _described(session, [item])[0]
 
 
 @surveys.post("/surveys", response_model=SurveySent, status_code=201)
-def send_survey(data: SurveyCreate, session: DbSession, actor: CurrentActor) -> SurveySent:
+def send_survey(data: SurveyCreate, session: DbSession, me: Me) -> SurveySent:
     """Make a survey for a customer: the answer is the link to send them (shown once)."""
     invitation, url = invitations.invite(
         session,
@@ -108,7 +126,7 @@ def send_survey(data: SurveyCreate, session: DbSession, actor: CurrentActor) -> 
         case_id=data.case_id,
         order_id=data.order_id,
         expires_days=data.expires_days,
-        member=acting_member(session, actor),
+        member=me,
     )
     return SurveySent(**_survey(invitation).model_dump(), url=url)
 
@@ -119,38 +137,9 @@ def get_survey(survey_id: Id, session: DbSession) -> SurveyPublic:
     return _survey(common.get_invitation(session, survey_id))
 
 
-@feedback.get("/feedback", response_model=list[FeedbackPublic])
-def list_feedback(
-    session: DbSession,
-    kind: Kind | None = None,
-    min_score: Annotated[Score | None, Query(description="Score at least (NPS, CSAT).")] = None,
-    max_score: Annotated[Score | None, Query(description="Score at most (NPS, CSAT).")] = None,
-    customer: Id | None = None,
-    owner: Annotated[Id | None, Query(description="Member id of the customers' owner.")] = None,
-    loop: Annotated[
-        Literal["open", "closed"] | None, Query(description="Loop still open, or closed.")
-    ] = None,
-    since: Annotated[Moment | None, Query(description="Answered at or after.")] = None,
-    limit: Annotated[int, Query(ge=1, le=common.MAX_LIMIT)] = 50,
-) -> list[FeedbackPublic]:
-    """Feedback, newest first."""
-    filters = service.FeedbackFilter(
-        kind=kind,
-        min_score=min_score,
-        max_score=max_score,
-        customer_id=customer,
-        owner_id=owner,
-        loop=loop,
-        since=since,
-        limit=limit,
-    )
-    items = service.list_feedback(session, filters)
-    return [FeedbackPublic.model_validate(row) for row in service.describe(session, items)]
-
-
 @feedback.post("/feedback", response_model=FeedbackPublic, status_code=201)
 def record_feedback(
-    data: FeedbackCreate, session: DbSession, actor: CurrentActor, response: Response
+    data: FeedbackCreate, session: DbSession, me: Me, response: Response
 ) -> FeedbackPublic:
     """Record an answer given by phone or in person (a detractor's opens a task for the
     owner), or, with kind `relationship`, our own rating of the relationship."""
@@ -161,19 +150,19 @@ def record_feedback(
         score=data.score,
         ratings=data.ratings,
         verbatim=data.verbatim,
-        member=acting_member(session, actor),
+        member=me,
         answered_at=data.answered_at,
         invitation_id=data.invitation_id,
         case_id=data.case_id,
     )
-    return _feedback(session, item, response)
+    return versioned(response, item, _feedback(session, item))
 
 
 @feedback.post("/feedback/actions", response_model=ActionPublic, status_code=201)
-def add_action(data: ActionCreate, session: DbSession, actor: CurrentActor) -> ActionPublic:
+def add_action(data: ActionCreate, session: DbSession, me: Me) -> ActionPublic:
     """Record what we do about some feedback, linked to it."""
     items = loop.feedback_by_ids(session, data.feedback_ids)
-    action = loop.add_action(session, data.what, items, member=acting_member(session, actor))
+    action = loop.add_action(session, data.what, items, member=me)
     return _action(session, action)
 
 
@@ -184,27 +173,19 @@ def get_action(action_id: Id, session: DbSession) -> ActionPublic:
 
 
 @feedback.post("/feedback/actions/{action_id}/links", response_model=ActionPublic)
-def link_feedback(action_id: Id, data: LinkInput, session: DbSession) -> ActionPublic:
+def link_feedback(action: LockedAction, data: LinkInput, session: DbSession) -> ActionPublic:
     """Link more feedback to an action (ones linked already stay as they are)."""
-    action = for_update(session, FeedbackAction, action_id, "feedback action")
     loop.link(session, action, loop.feedback_by_ids(session, data.feedback_ids))
     return _action(session, action)
 
 
 @feedback.post("/feedback/actions/{action_id}/close", response_model=Closed)
 def close_action(
-    action_id: Id,
-    session: DbSession,
-    actor: CurrentActor,
-    data: CloseInput | None = None,
+    action: LockedAction, session: DbSession, me: Me, data: CloseInput = CloseInput()
 ) -> Closed:
     """The action is done: every customer whose linked feedback is open is told (one
     interaction each, on their timeline) and each of those loops closes."""
-    data = data or CloseInput()
-    action = for_update(session, FeedbackAction, action_id, "feedback action")
-    done = loop.close_action(
-        session, action, note=data.note, channel=data.channel, member=acting_member(session, actor)
-    )
+    done = loop.close_action(session, action, note=data.note, channel=data.channel, member=me)
     return Closed(
         action=_action(session, action),
         told_feedback_ids=[f.id for f in done.told],
@@ -218,28 +199,13 @@ def get_feedback(feedback_id: Id, session: DbSession, response: Response) -> Fee
     """One piece of feedback and the actions linked to it; the ETag is its version."""
     item = common.get_feedback(session, feedback_id)
     actions = [_action(session, a) for a in loop.actions_of(session, item.id)]
-    return FeedbackDetail(feedback=_feedback(session, item, response), actions=actions)
+    return FeedbackDetail(
+        feedback=versioned(response, item, _feedback(session, item)), actions=actions
+    )
 
 
 @feedback.post("/feedback/{feedback_id}/tell", response_model=FeedbackPublic)
-def tell(
-    feedback_id: Id,
-    data: TellInput,
-    request: Request,
-    session: DbSession,
-    actor: CurrentActor,
-    response: Response,
-    if_match: IfMatch = None,
-) -> FeedbackPublic:
+def tell(item: LockedFeedback, data: TellInput, session: DbSession, me: Me) -> FeedbackPublic:
     """The customer was told what we did: the loop closes (logged as an interaction)."""
-    item = for_update(session, Feedback, feedback_id, "feedback")
-    check_version(request, "feedback", item.version, if_match)
-    loop.tell(
-        session,
-        item,
-        note=data.note,
-        channel=data.channel,
-        member=acting_member(session, actor),
-        at=data.at,
-    )
-    return _feedback(session, item, response)
+    loop.tell(session, item, note=data.note, channel=data.channel, member=me, at=data.at)
+    return _feedback(session, item)

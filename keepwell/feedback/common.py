@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from keepwell.cases.models import Case
 from keepwell.customers.models import Customer
-from keepwell.errors import InvalidInput, KeepwellError, NotFound
+from keepwell.db import get_or_raise
+from keepwell.errors import InvalidInput, KeepwellError, check_text
 from keepwell.errors import require_aware as _require_aware
 from keepwell.feedback.models import (
     Feedback,
@@ -43,24 +44,15 @@ class LinkRefused(KeepwellError):
 
 
 def get_feedback(session: Session, feedback_id: int) -> Feedback:
-    found = session.get(Feedback, feedback_id)
-    if found is None:
-        raise NotFound(f"no feedback #{feedback_id}")
-    return found
+    return get_or_raise(session, Feedback, feedback_id, "feedback")
 
 
 def get_action(session: Session, action_id: int) -> FeedbackAction:
-    found = session.get(FeedbackAction, action_id)
-    if found is None:
-        raise NotFound(f"no feedback action #{action_id}")
-    return found
+    return get_or_raise(session, FeedbackAction, action_id, "feedback action")
 
 
 def get_invitation(session: Session, invitation_id: int) -> SurveyInvitation:
-    found = session.get(SurveyInvitation, invitation_id)
-    if found is None:
-        raise NotFound(f"no survey invitation #{invitation_id}")
-    return found
+    return get_or_raise(session, SurveyInvitation, invitation_id, "survey invitation")
 
 
 def aware(moment: datetime) -> datetime:
@@ -69,10 +61,7 @@ def aware(moment: datetime) -> datetime:
 
 
 def customer_of(session: Session, customer_id: int) -> Customer:
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        raise NotFound(f"no customer #{customer_id}")
-    return customer
+    return get_or_raise(session, Customer, customer_id, "customer")
 
 
 def check_context(
@@ -100,10 +89,7 @@ def check_moment(field: str, moment: datetime | None, now: datetime) -> datetime
 def clean_note(text: str) -> str:
     if not isinstance(text, str):
         raise InvalidInput("note", "give text")
-    text = text.strip()
-    if len(text) > MAX_NOTE:
-        raise InvalidInput("note", f"longer than {MAX_NOTE:,} characters")
-    return text
+    return check_text("note", text, MAX_NOTE)
 
 
 def check_channel(channel: str) -> str:

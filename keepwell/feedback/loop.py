@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from keepwell import clock
 from keepwell.accounts.models import TeamMember
 from keepwell.customers.models import Customer
-from keepwell.db import flush_or_conflict
-from keepwell.errors import InvalidInput, NotFound
+from keepwell.db import flush_or_conflict, get_or_raise
+from keepwell.errors import InvalidInput, check_text
 from keepwell.feedback.common import (
     LABELS,
     MAX_LINKED,
@@ -46,11 +46,8 @@ def add_action(
     member: TeamMember | None = None,
 ) -> FeedbackAction:
     """Record what we do about some feedback ("changed our courier"), linked to it."""
-    what = " ".join(what.split()) if isinstance(what, str) else ""
-    if not what:
-        raise InvalidInput("what", "say what was done, or will be")
-    if len(what) > MAX_WHAT:
-        raise InvalidInput("what", f"longer than {MAX_WHAT:,} characters")
+    squeezed = " ".join(what.split()) if isinstance(what, str) else ""
+    what = check_text("what", squeezed, MAX_WHAT, required="say what was done, or will be")
     action = FeedbackAction(
         what=what, member_id=member.id if member is not None else None, created_at=clock.now()
     )
@@ -184,9 +181,7 @@ def close_action(
     for item in waiting:
         by_customer.setdefault(item.customer_id, []).append(item)
     for customer_id, theirs in by_customer.items():
-        customer = session.get(Customer, customer_id, with_for_update=True)
-        if customer is None:
-            raise NotFound(f"no customer #{customer_id}")
+        customer = get_or_raise(session, Customer, customer_id, "customer", lock=True)
         _tell_customer(session, customer, theirs, message, channel, member, when)
     if action.done_at is None:
         action.done_at = when

@@ -69,10 +69,11 @@ def tier_changes(
 
 
 @loyalty.post("/loyalty/refresh", response_model=RefreshPublic)
-def refresh(session: DbSession, _: AdminActor, data: RefreshInput | None = None) -> RefreshPublic:
+def refresh(
+    session: DbSession, _: AdminActor, data: RefreshInput = RefreshInput()
+) -> RefreshPublic:
     """Recompute every customer's points and tier now (admins; `keepwell serve` does it
     once a day too); tier changes are recorded."""
-    data = data or RefreshInput()
     run = service.refresh(session.connection(), data.day or clock.today())
     return RefreshPublic(
         day=run.day, customers=run.customers, changes=run.changes, tiers=run.tiers,

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query
 from pydantic import Field
 
 from keepwell.customers.service import get_customer
 from keepwell.orders import service
-from keepwell.orders.schemas import OrderBatchResult, OrderPublic
+from keepwell.orders.schemas import (
+    OrderBatchResult,
+    OrderPublic,
+)
 from keepwell.orders.service import NewOrder
 from keepwell.web.deps import DbSession, router
+from keepwell.web.records import FromQuery, ListQuery
 from keepwell.web.schemas import Id, Input, Long, Moment, Name, Short, text
 
 
@@ -36,16 +39,17 @@ class OrderBatch(Input):
 orders = router("orders")
 
 
+class OrderQuery(ListQuery[service.OrderFilter]):
+    before: Annotated[Moment | None, Field(description="Orders placed before this time.")] = None
+    limit: Annotated[int, Field(ge=1, le=service.MAX_LIMIT)] = 50
+
+
 @orders.get("/customers/{customer_id}/orders", response_model=list[OrderPublic])
 def list_orders(
-    customer_id: Id,
-    session: DbSession,
-    before: Annotated[Moment | None, Query(description="Orders placed before this time.")] = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 50,
+    customer_id: Id, session: DbSession, query: FromQuery[OrderQuery]
 ) -> list[OrderPublic]:
     """A customer's orders, newest first."""
-    customer = get_customer(session, customer_id)
-    filters = service.OrderFilter(customer_id=customer.id, before=before, limit=limit)
+    filters = query.filter(session, customer_id=get_customer(session, customer_id).id)
     return [OrderPublic.model_validate(o) for o in service.list_orders(session, filters)]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import Field
 
@@ -23,17 +23,9 @@ from keepwell.outreach.schemas import (
     PassedOn,
     ResourcePublic,
 )
-from keepwell.web.deps import (
-    CurrentActor,
-    DbSession,
-    RetryingRoute,
-    acting_member,
-    admin,
-    customer_by_id,
-    router,
-    runtime,
-)
+from keepwell.web.deps import DbSession, Me, RetryingRoute, admin, customer_by_id, router, runtime
 from keepwell.web.headers import PLAIN_PAGE_POLICY
+from keepwell.web.records import ListQuery, api_list, named
 from keepwell.web.schemas import Day, Id, Input, text
 
 outreach = router("outreach")
@@ -63,17 +55,16 @@ class ResourceInput(Input):
     published_on: Day | None = None
 
 
-@outreach.get("/outreach/messages", response_model=list[MessagePublic])
-def list_messages(
-    session: DbSession,
-    status: Status | None = None,
-    customer: Id | None = None,
-    limit: Annotated[int, Query(ge=1, le=mail.MAX_LIMIT)] = 50,
-) -> list[MessagePublic]:
+class MessageQuery(ListQuery[mail.MessageFilter]):
     """The outbox, newest first (`status=failed`: what could not be sent, and why;
     `status=unconfirmed`: what the server may have accepted, with its Message-ID)."""
-    filters = mail.MessageFilter(status=status, customer_id=customer, limit=limit)
-    return [MessagePublic.model_validate(m) for m in mail.list_messages(session, filters)]
+
+    status: Status | None = None
+    customer_id: Annotated[Id | None, named("customer")] = None
+    limit: Annotated[int, Field(ge=1, le=mail.MAX_LIMIT)] = 50
+
+
+api_list(outreach, "/outreach/messages", MessageQuery, mail.list_messages, MessagePublic)
 
 
 @outreach.post("/outreach/messages/{message_id}/retry", response_model=MessagePublic)
@@ -107,14 +98,14 @@ def drafts(data: DraftInput, session: DbSession) -> list[DraftPublic]:
 
 
 @outreach.post("/outreach/notes", response_model=NoteResult, status_code=201)
-def send_note(data: NoteInput, session: DbSession, actor: CurrentActor) -> NoteResult:
+def send_note(data: NoteInput, session: DbSession, me: Me) -> NoteResult:
     """Send a note a person wrote or edited, through the outbox and within the budget."""
     queued = service.send_note(
         session,
         customer_by_id(session, data.customer_id),
         subject=data.subject,
         body=data.body,
-        member=acting_member(session, actor),
+        member=me,
     )
     return NoteResult(queued=queued.queued, refused=queued.refused, message_id=queued.message_id)
 
@@ -145,16 +136,16 @@ def pass_on(resource_id: Id, session: DbSession) -> PassedOn:
 
 
 @outreach.post("/outreach/calendar", response_model=FeedUrl, status_code=201)
-def new_calendar_feed(session: DbSession, actor: CurrentActor) -> FeedUrl:
+def new_calendar_feed(session: DbSession, me: Me) -> FeedUrl:
     """A new private calendar URL for the member asking (older ones stop working)."""
-    token = calendar.new_feed(session, acting_member(session, actor))
+    token = calendar.new_feed(session, me)
     return FeedUrl(url=f"{mail.base_url(session)}/ics/{token}.ics")
 
 
 @outreach.delete("/outreach/calendar", status_code=204)
-def revoke_calendar_feed(session: DbSession, actor: CurrentActor) -> None:
+def revoke_calendar_feed(session: DbSession, me: Me) -> None:
     """Stop the asking member's calendar feed."""
-    calendar.revoke_feeds(session, acting_member(session, actor))
+    calendar.revoke_feeds(session, me)
 
 
 # --- public: links opened without an account ---------------------------------------------

@@ -34,7 +34,8 @@ from sqlalchemy.orm import Session
 from keepwell import clock
 from keepwell.accounts.models import TeamMember
 from keepwell.customers.models import Customer
-from keepwell.errors import InvalidInput, NotFound, check_choice, check_limit
+from keepwell.db import get_or_raise
+from keepwell.errors import InvalidInput, check_choice, check_limit
 from keepwell.outreach import budget as pressure
 from keepwell.outreach.models import CATEGORIES, STATUSES, Message
 from keepwell.settings import service as settings
@@ -461,10 +462,7 @@ def confirm(session: Session, message_id: int) -> Message:
 
 
 def get_message(session: Session, message_id: int, *, lock: bool = False) -> Message:
-    message = session.get(Message, message_id, with_for_update=lock)
-    if message is None:
-        raise NotFound(f"no message #{message_id}")
-    return message
+    return get_or_raise(session, Message, message_id, "message", lock=lock)
 
 
 # --- the list --------------------------------------------------------------------------

@@ -27,7 +27,8 @@ from keepwell import clock
 from keepwell.accounts.models import TeamMember
 from keepwell.cases.models import Case
 from keepwell.customers.models import Customer
-from keepwell.errors import InvalidInput, NotFound
+from keepwell.db import get_or_raise
+from keepwell.errors import InvalidInput
 from keepwell.orders.models import Order
 from keepwell.outreach import budget as pressure
 from keepwell.outreach.mail import Outbox, Queued, queue_message
@@ -227,10 +228,7 @@ def list_resources(session: Session, limit: int = 100) -> list[Resource]:
 
 
 def get_resource(session: Session, resource_id: int) -> Resource:
-    found = session.get(Resource, resource_id)
-    if found is None:
-        raise NotFound(f"no resource #{resource_id}")
-    return found
+    return get_or_raise(session, Resource, resource_id, "resource")
 
 
 def concerned(resource: Resource) -> sa.Select[int]:

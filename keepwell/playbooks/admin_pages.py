@@ -46,7 +46,7 @@ def _since() -> date:
 def playbooks_page(request: Request, session: DbSession, actor: AdminPage) -> Response:
     return _render(
         request, "admin_playbooks.html", "Playbooks",
-        playbooks=service.list_playbooks(session), activity=service.activity(session, _since()),
+        rows=service.list_playbooks(session), activity=service.activity(session, _since()),
         recent_days=service.RECENT_DAYS,
     )  # fmt: skip
 

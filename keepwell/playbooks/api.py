@@ -57,9 +57,8 @@ def change_playbook(name: str, data: PlaybookChange, session: DbSession) -> Play
 
 
 @playbooks.post("/playbooks/run", response_model=RunOutput, dependencies=[Depends(admin)])
-def run_playbooks(session: DbSession, data: RunInput | None = None) -> RunOutput:
+def run_playbooks(session: DbSession, data: RunInput = RunInput()) -> RunOutput:
     """Run the playbooks for each day not yet done up to `date` (admins)."""
-    data = data or RunInput()
     report = engine.run(session, through=data.date, dry_run=data.dry_run, via="api")
     return RunOutput(
         through=report.through,

@@ -18,13 +18,13 @@ from keepwell import clock
 from keepwell.accounts.models import TeamMember
 from keepwell.accounts.service import member_or_none
 from keepwell.customers.models import Customer
-from keepwell.db import flush_or_conflict
+from keepwell.db import flush_or_conflict, get_or_raise
 from keepwell.errors import (
     InvalidInput,
-    NotFound,
     check_choice,
     check_limit,
     check_offset,
+    check_text,
     require_aware,
 )
 from keepwell.promises.models import STATUSES, Promise, PromiseUpdate
@@ -38,10 +38,7 @@ KEPT = ("kept", "kept_late")
 
 
 def get_promise(session: Session, promise_id: int) -> Promise:
-    promise = session.get(Promise, promise_id)
-    if promise is None:
-        raise NotFound(f"no promise #{promise_id}")
-    return promise
+    return get_or_raise(session, Promise, promise_id, "promise")
 
 
 def make_promise(
@@ -54,11 +51,7 @@ def make_promise(
     made_at: datetime | None = None,
 ) -> Promise:
     """Record that `member` (default: the customer's owner) promised `what` by `due_at`."""
-    what = what.strip()
-    if not what:
-        raise InvalidInput("what", "say what was promised")
-    if len(what) > MAX_WHAT:
-        raise InvalidInput("what", f"longer than {MAX_WHAT:,} characters")
+    what = check_text("what", what, MAX_WHAT, required="say what was promised")
     now = clock.now()
     made = made_at if made_at is not None else now
     require_aware("made_at", made)
@@ -102,11 +95,7 @@ def progress_update(
     earlier date moves the due date and is recorded too, but is not a slip.
     """
     _require_open(promise, "update")
-    note = note.strip()
-    if not note:
-        raise InvalidInput("note", "say what the customer was told")
-    if len(note) > MAX_SUMMARY:
-        raise InvalidInput("note", f"longer than {MAX_SUMMARY:,} characters")
+    note = check_text("note", note, MAX_SUMMARY, required="say what the customer was told")
     now = clock.now()
     old_due = promise.due_at
     moved = False
@@ -377,10 +366,7 @@ def _close(session: Session, promise: Promise, status: str, outcome: str) -> Pro
 
 
 def _outcome(text: str) -> str:
-    text = text.strip()
-    if len(text) > MAX_SUMMARY:
-        raise InvalidInput("outcome", f"longer than {MAX_SUMMARY:,} characters")
-    return text
+    return check_text("outcome", text, MAX_SUMMARY)
 
 
 def _require_open(promise: Promise, action: str) -> None:
@@ -391,10 +377,7 @@ def _require_open(promise: Promise, action: str) -> None:
 
 
 def _customer(session: Session, promise: Promise) -> Customer:
-    customer = session.get(Customer, promise.customer_id)
-    if customer is None:
-        raise NotFound(f"no customer #{promise.customer_id}")
-    return customer
+    return get_or_raise(session, Customer, promise.customer_id, "customer")
 
 
 def _show(moment: datetime) -> str:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Request, Response
+from fastapi import Depends, Response
+from pydantic import Field
 
 from keepwell.referrals import service
 from keepwell.referrals.models import ReferralReward, RewardStatus
@@ -19,19 +20,8 @@ from keepwell.referrals.schemas import (
     RewardPublic,
     RewardSettingPublic,
 )
-from keepwell.web.deps import (
-    AdminActor,
-    CurrentActor,
-    DbSession,
-    IfMatch,
-    acting_member,
-    check_version,
-    customer_by_id,
-    etag,
-    for_update,
-    member_by_ref,
-    router,
-)
+from keepwell.web.deps import AdminActor, DbSession, Me, customer_by_id, router
+from keepwell.web.records import Keywords, ListQuery, MemberRef, api_list, keywords, locked, named
 from keepwell.web.schemas import Id, Input, Long, text
 
 Code = Annotated[str, text(40, min_length=1)]
@@ -82,20 +72,19 @@ def make_code(customer_id: Id, session: DbSession) -> CodePublic:
     return CodePublic(customer_id=customer_id, code=code)
 
 
-@referrals.get("/referrals", response_model=list[ReferralPublic])
-def list_referrals(
-    session: DbSession,
-    referrer: Annotated[Id | None, Query(description="Referred by this customer.")] = None,
-    customer: Annotated[Id | None, Query(description="This referred customer.")] = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 50,
-) -> list[ReferralPublic]:
+class ReferralQuery(ListQuery[service.ReferralFilter]):
     """Referrals, newest first."""
-    filters = service.ReferralFilter(referrer_id=referrer, customer_id=customer, limit=limit)
-    return [ReferralPublic.model_validate(r) for r in service.list_referrals(session, filters)]
+
+    referrer_id: Annotated[Id | None, named("referrer", "Referred by this customer.")] = None
+    customer_id: Annotated[Id | None, named("customer", "This referred customer.")] = None
+    limit: Annotated[int, Field(ge=1, le=service.MAX_LIMIT)] = 50
+
+
+api_list(referrals, "/referrals", ReferralQuery, service.list_referrals, ReferralPublic)
 
 
 @referrals.post("/referrals", response_model=ReferralPublic, status_code=201)
-def link_referral(data: ReferralCreate, session: DbSession, actor: CurrentActor) -> ReferralPublic:
+def link_referral(data: ReferralCreate, session: DbSession, me: Me) -> ReferralPublic:
     """Record who referred a customer (with the referrer's reward, earned at the
     customer's first purchase). Unknown codes, self-referral and a customer referred
     already are refused."""
@@ -108,11 +97,25 @@ def link_referral(data: ReferralCreate, session: DbSession, actor: CurrentActor)
             if data.referrer_id is not None
             else None
         ),
-        member=acting_member(session, actor),
+        member=me,
         source="api",
         note=data.note,
     )
     return ReferralPublic.model_validate(referral)
+
+
+class PromoterQuery(ListQuery[Keywords]):
+    """Promoters (latest NPS answer 9–10) who have not referred anyone yet: ask them to
+    refer a friend."""
+
+    member_id: Annotated[MemberRef, named("owner", "Their owner: member id or e-mail.")] = None
+    limit: Annotated[int, Field(ge=1, le=service.MAX_LIMIT)] = 50
+
+
+api_list(
+    referrals, "/referrals/promoters-to-ask", PromoterQuery, keywords(service.promoters_to_ask),
+    AskPublic,
+)  # fmt: skip
 
 
 @referrals.delete("/referrals/{referral_id}", status_code=204)
@@ -122,49 +125,26 @@ def unlink_referral(referral_id: Id, session: DbSession) -> Response:
     return Response(status_code=204)
 
 
-@referrals.get("/referrals/promoters-to-ask", response_model=list[AskPublic])
-def promoters_to_ask(
-    session: DbSession,
-    owner: Annotated[
-        str | None, Query(max_length=320, description="Their owner: member id or e-mail.")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 50,
-) -> list[AskPublic]:
-    """Promoters (latest NPS answer 9–10) who have not referred anyone yet: ask them to
-    refer a friend."""
-    member = member_by_ref(session, owner, "owner")
-    found = service.promoters_to_ask(session, member_id=member.id if member else None, limit=limit)
-    return [AskPublic.model_validate(s, from_attributes=True) for s in found]
-
-
-@referrals.get("/referral-rewards", response_model=list[RewardPublic])
-def list_rewards(
-    session: DbSession,
-    status: RewardStatus | None = None,
-    customer: Annotated[Id | None, Query(description="The referrer's.")] = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 50,
-) -> list[RewardPublic]:
+class RewardQuery(ListQuery[service.RewardFilter]):
     """Referral rewards, oldest first."""
-    filters = service.RewardFilter(status=status, customer_id=customer, limit=limit)
-    return [RewardPublic.model_validate(r) for r in service.list_rewards(session, filters)]
+
+    status: RewardStatus | None = None
+    customer_id: Annotated[Id | None, named("customer", "The referrer's.")] = None
+    limit: Annotated[int, Field(ge=1, le=service.MAX_LIMIT)] = 50
+
+
+api_list(referrals, "/referral-rewards", RewardQuery, service.list_rewards, RewardPublic)
 
 
 @referrals.post("/referral-rewards/{reward_id}/give", response_model=RewardPublic)
 def give_reward(
-    reward_id: Id,
-    request: Request,
+    reward: Annotated[ReferralReward, Depends(locked(ReferralReward, "referral reward"))],
     session: DbSession,
-    actor: CurrentActor,
-    response: Response,
-    data: GiveInput | None = None,
-    if_match: IfMatch = None,
+    me: Me,
+    data: GiveInput = GiveInput(),
 ) -> RewardPublic:
     """Mark an earned reward given (say what in the note)."""
-    data = data or GiveInput()
-    reward = for_update(session, ReferralReward, reward_id, "referral reward")
-    check_version(request, "referral reward", reward.version, if_match)
-    service.give_reward(session, reward, member=acting_member(session, actor), note=data.note)
-    response.headers["ETag"] = etag(reward.version)
+    service.give_reward(session, reward, member=me, note=data.note)
     return RewardPublic.model_validate(reward)
 
 

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 from keepwell import clock
 from keepwell.accounts.models import TeamMember
 from keepwell.customers.models import Customer
-from keepwell.db import flush_or_conflict, table_of
-from keepwell.errors import InvalidInput, NotFound, check_choice, check_limit
+from keepwell.db import flush_or_conflict, get_or_raise, table_of
+from keepwell.errors import InvalidInput, check_choice, check_limit, check_text
 from keepwell.orders.models import Order
 from keepwell.referrals.models import (
     REWARD_STATUSES,
@@ -118,9 +118,7 @@ def link_referral(
     """Record that `customer` came to us through a referrer (named by code or directly),
     with the referrer's reward (pending until the customer first buys)."""
     check_choice("source", source, SOURCES)
-    note = note.strip()
-    if len(note) > MAX_NOTE:
-        raise InvalidInput("note", f"longer than {MAX_NOTE:,} characters")
+    note = check_text("note", note, MAX_NOTE)
     if code is None and referrer is None:
         raise InvalidInput("referral_code", "give a referral code or the referring customer")
     by_code = customer_by_code(session, code) if code is not None else None
@@ -197,10 +195,7 @@ def unlink_referral(session: Session, referral_id: int) -> None:
 
 
 def get_referral(session: Session, referral_id: int) -> Referral:
-    found = session.get(Referral, referral_id)
-    if found is None:
-        raise NotFound(f"no referral #{referral_id}")
-    return found
+    return get_or_raise(session, Referral, referral_id, "referral")
 
 
 def referrer_of(session: Session, customer_id: int) -> Referral | None:
@@ -255,19 +250,14 @@ def set_reward_text(session: Session, text: str) -> str:
 
 
 def get_reward(session: Session, reward_id: int) -> ReferralReward:
-    found = session.get(ReferralReward, reward_id)
-    if found is None:
-        raise NotFound(f"no referral reward #{reward_id}")
-    return found
+    return get_or_raise(session, ReferralReward, reward_id, "referral reward")
 
 
 def give_reward(
     session: Session, reward: ReferralReward, *, member: TeamMember | None, note: str = ""
 ) -> ReferralReward:
     """Mark an earned reward given (what was sent goes in the note)."""
-    note = note.strip()
-    if len(note) > MAX_NOTE:
-        raise InvalidInput("note", f"longer than {MAX_NOTE:,} characters")
+    note = check_text("note", note, MAX_NOTE)
     if reward.status == "pending":
         referral = session.get(Referral, reward.referral_id)
         if referral is not None:

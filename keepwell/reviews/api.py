@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Query, Request, Response
+from fastapi import Depends, Request, Response
 from pydantic import Field
 
 from keepwell import clock
@@ -25,17 +25,21 @@ from keepwell.reviews.schemas import (
 )
 from keepwell.web.deps import (
     AdminActor,
-    CurrentActor,
     DbSession,
-    IfMatch,
-    acting_member,
-    check_version,
+    Me,
     customer_by_id,
-    etag,
     for_update,
     member_by_id,
-    member_by_ref,
     router,
+)
+from keepwell.web.records import (
+    ListQuery,
+    MemberRef,
+    api_list,
+    check_sent_version,
+    locked,
+    named,
+    versioned,
 )
 from keepwell.web.schemas import Day, Id, Input, Long, text
 
@@ -106,37 +110,32 @@ class ReviewSettings(Input):
 
 
 reviews = router("reviews")
+LockedGoal = Annotated[Goal, Depends(locked(Goal, "goal"))]
+LockedReview = Annotated[AccountReview, Depends(locked(AccountReview, "account review"))]
 
 
 # --- goals --------------------------------------------------------------------------
 
 
-def _goal(goal: Goal, response: Response) -> GoalPublic:
-    response.headers["ETag"] = etag(goal.version)
+def _goal(goal: Goal) -> GoalPublic:
     return GoalPublic.model_validate(goal)
 
 
-@reviews.get("/goals", response_model=list[GoalPublic])
-def list_goals(
-    session: DbSession,
-    customer: Id | None = None,
-    status: GoalStatus | None = None,
-    member: Annotated[Id | None, Query(description="Member id of who agreed them.")] = None,
-    target_before: Annotated[Day | None, Query(description="Target date before this day.")] = None,
-    limit: Annotated[int, Query(ge=1, le=goal_service.MAX_LIMIT)] = 50,
-) -> list[GoalPublic]:
+class GoalQuery(ListQuery[goal_service.GoalFilter]):
     """Goals agreed with customers, by target date (undated last)."""
-    filters = goal_service.GoalFilter(
-        customer_id=customer, status=status, member_id=member, target_before=target_before,
-        limit=limit,
-    )  # fmt: skip
-    return [GoalPublic.model_validate(g) for g in goal_service.list_goals(session, filters)]
+
+    customer_id: Annotated[Id | None, named("customer")] = None
+    status: GoalStatus | None = None
+    member_id: Annotated[Id | None, named("member", "Member id of who agreed them.")] = None
+    target_before: Annotated[Day | None, Field(description="Target date before this day.")] = None
+    limit: Annotated[int, Field(ge=1, le=goal_service.MAX_LIMIT)] = 50
+
+
+api_list(reviews, "/goals", GoalQuery, goal_service.list_goals, GoalPublic)
 
 
 @reviews.post("/goals", response_model=GoalPublic, status_code=201)
-def add_goal(
-    data: GoalCreate, session: DbSession, actor: CurrentActor, response: Response
-) -> GoalPublic:
+def add_goal(data: GoalCreate, session: DbSession, me: Me, response: Response) -> GoalPublic:
     """Record a goal agreed with a customer (by you)."""
     goal = goal_service.add_goal(
         session,
@@ -144,31 +143,26 @@ def add_goal(
         what=data.what,
         target_on=data.target_on,
         notes=data.notes,
-        member=acting_member(session, actor),
+        member=me,
         agreed_on=data.agreed_on,
     )
-    return _goal(goal, response)
+    return versioned(response, goal, _goal(goal))
 
 
 @reviews.get("/goals/{goal_id}", response_model=GoalPublic)
 def get_goal(goal_id: Id, session: DbSession, response: Response) -> GoalPublic:
     """One goal; the ETag is its version."""
-    return _goal(goal_service.get_goal(session, goal_id), response)
+    goal = goal_service.get_goal(session, goal_id)
+    return versioned(response, goal, _goal(goal))
 
 
 @reviews.patch("/goals/{goal_id}", response_model=GoalPublic)
 def update_goal(
-    goal_id: Id,
-    data: GoalUpdate,
-    request: Request,
-    session: DbSession,
-    response: Response,
-    if_match: IfMatch = None,
+    goal: LockedGoal, data: GoalUpdate, request: Request, session: DbSession
 ) -> GoalPublic:
     """Change a goal: what, target date (null: none), notes, status (met, missed,
     dropped or open again)."""
-    goal = for_update(session, Goal, goal_id, "goal")
-    check_version(request, "goal", goal.version, if_match, data.version)
+    check_sent_version(request, "goal", goal, data.version)
     sent = data.model_fields_set
     goal_service.update_goal(
         session,
@@ -178,7 +172,7 @@ def update_goal(
         notes=data.notes,
         status=data.status,
     )
-    return _goal(goal, response)
+    return _goal(goal)
 
 
 @reviews.delete("/goals/{goal_id}", status_code=204)
@@ -191,41 +185,26 @@ def delete_goal(goal_id: Id, session: DbSession) -> Response:
 # --- reviews ------------------------------------------------------------------------
 
 
-def _load(
-    request: Request, session: DbSession, review_id: int, if_match: str | None
-) -> AccountReview:
-    review = for_update(session, AccountReview, review_id, "account review")
-    check_version(request, "account review", review.version, if_match)
-    return review
+class ReviewQuery(ListQuery[service.ReviewFilter]):
+    """Account reviews, soonest due first."""
+
+    status: ReviewStatus | None = None
+    member_id: Annotated[MemberRef, named("owner", "Who does them: member id or e-mail.")] = None
+    customer_id: Annotated[Id | None, named("customer")] = None
+    due_by: Annotated[Day | None, Field(description="Due on or before this day.")] = None
+    limit: Annotated[int, Field(ge=1, le=service.MAX_LIMIT)] = 50
 
 
-def _checklist(session: DbSession, review: AccountReview, response: Response) -> ChecklistPublic:
-    response.headers["ETag"] = etag(review.version)
-    return ChecklistPublic.model_validate(service.checklist(session, review).to_dict())
+api_list(reviews, "/reviews", ReviewQuery, service.list_reviews, ReviewPublic)
+
+
+def _checklist(session: DbSession, review: AccountReview) -> ChecklistPublic:
+    found = ChecklistPublic.model_validate(service.checklist(session, review).to_dict())
+    return found
 
 
 def _answers(items: list[AnswerInput]) -> list[service.AnswerIn]:
     return [service.AnswerIn(a.question, a.answer, a.note) for a in items]
-
-
-@reviews.get("/reviews", response_model=list[ReviewPublic])
-def list_reviews(
-    session: DbSession,
-    status: ReviewStatus | None = None,
-    owner: Annotated[
-        str | None, Query(max_length=320, description="Who does them: member id or e-mail.")
-    ] = None,
-    customer: Id | None = None,
-    due_by: Annotated[Day | None, Query(description="Due on or before this day.")] = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 50,
-) -> list[ReviewPublic]:
-    """Account reviews, soonest due first."""
-    member = member_by_ref(session, owner, "owner")
-    filters = service.ReviewFilter(
-        status=status, member_id=member.id if member else None, customer_id=customer,
-        due_by=due_by, limit=limit,
-    )  # fmt: skip
-    return [ReviewPublic.model_validate(r) for r in service.list_reviews(session, filters)]
 
 
 @reviews.post("/reviews", response_model=ChecklistPublic, status_code=201)
@@ -237,7 +216,7 @@ def start_review(data: ReviewStart, session: DbSession, response: Response) -> C
         member=member_by_id(session, data.member_id, "member_id"),
         due_on=data.due_on,
     )
-    return _checklist(session, review, response)
+    return versioned(response, review, _checklist(session, review))
 
 
 @reviews.post("/reviews/schedule", response_model=SchedulePublic)
@@ -253,42 +232,30 @@ def schedule(session: DbSession, _: AdminActor) -> SchedulePublic:
 def get_review(review_id: Id, session: DbSession, response: Response) -> ChecklistPublic:
     """The review's checklist: each question with what the records say (hint), the answer
     they suggest, and the answer given; the customer's goals."""
-    return _checklist(session, service.get_review(session, review_id), response)
+    review = service.get_review(session, review_id)
+    return versioned(response, review, _checklist(session, review))
 
 
 @reviews.post("/reviews/{review_id}/answers", response_model=ChecklistPublic)
 def answer_review(
-    review_id: Id,
-    data: AnswersInput,
-    request: Request,
-    session: DbSession,
-    actor: CurrentActor,
-    response: Response,
-    if_match: IfMatch = None,
+    review: LockedReview, data: AnswersInput, session: DbSession, me: Me
 ) -> ChecklistPublic:
     """Answer checklist questions (yes, no or partly, with a note); all or none."""
-    review = _load(request, session, review_id, if_match)
-    service.answer_review(
-        session, review, _answers(data.answers), member=acting_member(session, actor)
-    )
-    return _checklist(session, review, response)
+    service.answer_review(session, review, _answers(data.answers), member=me)
+    return _checklist(session, review)
 
 
 @reviews.post("/reviews/{review_id}/complete", response_model=CompletedPublic)
 def complete_review(
-    review_id: Id,
-    request: Request,
+    review: LockedReview,
     session: DbSession,
-    actor: CurrentActor,
-    data: CompleteInput | None = None,
-    if_match: IfMatch = None,
+    me: Me,
+    data: CompleteInput = CompleteInput(answers=[]),
 ) -> CompletedPublic:
     """Finish the review (with any last answers): every question must be answered. A key
     account's next review is scheduled."""
-    data = data or CompleteInput(answers=[])
-    review = _load(request, session, review_id, if_match)
     done, following = service.complete_review(
-        session, review, member=acting_member(session, actor), note=data.note,
+        session, review, member=me, note=data.note,
         answers=_answers(data.answers),
     )  # fmt: skip
     return CompletedPublic(
@@ -299,15 +266,9 @@ def complete_review(
 
 @reviews.post("/reviews/{review_id}/cancel", response_model=ReviewPublic)
 def cancel_review(
-    review_id: Id,
-    request: Request,
-    session: DbSession,
-    data: CancelInput | None = None,
-    if_match: IfMatch = None,
+    review: LockedReview, session: DbSession, data: CancelInput = CancelInput()
 ) -> ReviewPublic:
     """Drop a due review."""
-    data = data or CancelInput()
-    review = _load(request, session, review_id, if_match)
     return ReviewPublic.model_validate(service.cancel_review(session, review, note=data.note))
 
 

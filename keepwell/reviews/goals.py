@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from keepwell import clock
 from keepwell.accounts.models import TeamMember
 from keepwell.customers.models import Customer
-from keepwell.db import flush_or_conflict
-from keepwell.errors import InvalidInput, NotFound, check_choice, check_limit
+from keepwell.db import flush_or_conflict, get_or_raise
+from keepwell.errors import InvalidInput, check_choice, check_limit, check_text
 from keepwell.reviews.models import GOAL_STATUSES, Goal
 
 MAX_WHAT = 2000
@@ -29,10 +29,7 @@ UNSET: Any = object()
 
 
 def get_goal(session: Session, goal_id: int) -> Goal:
-    goal = session.get(Goal, goal_id)
-    if goal is None:
-        raise NotFound(f"no goal #{goal_id}")
-    return goal
+    return get_or_raise(session, Goal, goal_id, "goal")
 
 
 def add_goal(
@@ -145,19 +142,11 @@ def goals_of(session: Session, customer_id: int) -> list[Goal]:
 
 
 def _what(text: str) -> str:
-    text = text.strip()
-    if not text:
-        raise InvalidInput("what", "say what the customer wants to achieve")
-    if len(text) > MAX_WHAT:
-        raise InvalidInput("what", f"longer than {MAX_WHAT:,} characters")
-    return text
+    return check_text("what", text, MAX_WHAT, required="say what the customer wants to achieve")
 
 
 def _notes(text: str) -> str:
-    text = text.strip()
-    if len(text) > MAX_NOTES:
-        raise InvalidInput("notes", f"longer than {MAX_NOTES:,} characters")
-    return text
+    return check_text("notes", text, MAX_NOTES)
 
 
 def _target(target: date | None, agreed: date) -> date | None:

@@ -28,8 +28,8 @@ from keepwell.accounts.models import TeamMember
 from keepwell.cases.models import Case
 from keepwell.customers import derived
 from keepwell.customers.models import Customer
-from keepwell.db import UTCDateTime, flush_or_conflict, table_of
-from keepwell.errors import InvalidInput, NotFound, check_choice, check_limit
+from keepwell.db import UTCDateTime, flush_or_conflict, get_or_raise, table_of
+from keepwell.errors import InvalidInput, check_choice, check_limit, check_text
 from keepwell.promises.models import Promise
 from keepwell.reviews.goals import goals_of
 from keepwell.reviews.models import (
@@ -117,10 +117,7 @@ def schedule_reviews(conn: Connection, day: date) -> ScheduleRun:
 
 
 def get_review(session: Session, review_id: int) -> AccountReview:
-    review = session.get(AccountReview, review_id)
-    if review is None:
-        raise NotFound(f"no account review #{review_id}")
-    return review
+    return get_or_raise(session, AccountReview, review_id, "account review")
 
 
 def open_review(session: Session, customer_id: int) -> AccountReview | None:
@@ -242,8 +239,7 @@ def answer_review(
             raise InvalidInput(f"{where}.question", f"{given.question!r} is answered twice")
         seen.add(given.question)
         check_choice(f"{where}.answer", given.answer, ANSWERS)
-        if len(given.note.strip()) > MAX_NOTE:
-            raise InvalidInput(f"{where}.note", f"longer than {MAX_NOTE:,} characters")
+        check_text(f"{where}.note", given.note, MAX_NOTE)
     stored = {a.question: a for a in _answers(session, review.id)}
     now = clock.now()
     written = []
@@ -274,8 +270,7 @@ def complete_review(
     """Finish the review (every checklist question must have an answer); a key account's
     next review is scheduled an interval later. Returns (this review, the next one)."""
     _require_due(review, "complete")
-    if len(note.strip()) > MAX_NOTE:
-        raise InvalidInput("note", f"longer than {MAX_NOTE:,} characters")
+    note = check_text("note", note, MAX_NOTE)
     if answers:
         answer_review(session, review, answers, member=member)
     given = {a.question: a for a in _answers(session, review.id)}
@@ -315,11 +310,10 @@ def cancel_review(session: Session, review: AccountReview, *, note: str = "") ->
     """Drop a due review (a periodic one comes back at the next scheduling if the
     customer is still a key account)."""
     _require_due(review, "cancel")
-    if len(note.strip()) > MAX_NOTE:
-        raise InvalidInput("note", f"longer than {MAX_NOTE:,} characters")
+    note = check_text("note", note, MAX_NOTE)
     review.status = "cancelled"
     review.open_customer_id = None
-    review.note = note.strip()
+    review.note = note
     flush_or_conflict(session, "account review")
     return review
 
@@ -471,10 +465,7 @@ def _require_due(review: AccountReview, action: str) -> None:
 
 
 def _customer(session: Session, customer_id: int) -> Customer:
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        raise NotFound(f"no customer #{customer_id}")
-    return customer
+    return get_or_raise(session, Customer, customer_id, "customer")
 
 
 class _Hints:

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from keepwell.customers.models import Customer
-from keepwell.db import table_of
-from keepwell.errors import InvalidInput, NotFound
+from keepwell.db import get_or_raise, table_of
+from keepwell.errors import InvalidInput, check_text
 from keepwell.reviews.models import ReviewQuestion
 
 DEFAULT_INTERVAL_DAYS = 90
@@ -133,9 +133,7 @@ def update_question(
     active: bool | None = None,
     position: int | None = None,
 ) -> ReviewQuestion:
-    question = session.get(ReviewQuestion, question_id)
-    if question is None:
-        raise NotFound(f"no review question #{question_id}")
+    question = get_or_raise(session, ReviewQuestion, question_id, "review question")
     if text is not None:
         question.text = question_text(text)
     if active is not None:
@@ -147,12 +145,7 @@ def update_question(
 
 
 def question_text(text: str) -> str:
-    text = text.strip()
-    if not text:
-        raise InvalidInput("text", "say what to ask")
-    if len(text) > MAX_QUESTION:
-        raise InvalidInput("text", f"longer than {MAX_QUESTION} characters")
-    return text
+    return check_text("text", text, MAX_QUESTION, required="say what to ask")
 
 
 def checked_position(position: int) -> int:

@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import Query, Request, Response
+from fastapi import Depends, Response
+from pydantic import Field
+from sqlalchemy.orm import Session
 
 from keepwell import clock
 from keepwell.tasks import service
 from keepwell.tasks.completion import complete_task
 from keepwell.tasks.models import Task
-from keepwell.tasks.schemas import TaskPublic, task_views
-from keepwell.touches.models import Channel
-from keepwell.web.deps import (
-    CurrentActor,
-    DbSession,
-    IfMatch,
-    acting_member,
-    check_version,
-    customer_by_id,
-    etag,
-    for_update,
-    member_by_id,
-    router,
+from keepwell.tasks.schemas import (
+    TaskPublic,
+    task_views,
 )
+from keepwell.touches.models import Channel
+from keepwell.web.deps import DbSession, Me, customer_by_id, member_by_id, router
+from keepwell.web.records import ListQuery, api_list, locked, named, versioned
 from keepwell.web.schemas import Day, Id, Input, Long, text
 
 
@@ -53,42 +48,32 @@ class CancelInput(Input):
     reason: Annotated[str, text(service.MAX_REASON)] = ""
 
 
-tasks = router("tasks")
-
-
-def _load(request: Request, session: DbSession, task_id: int, if_match: str | None) -> Task:
-    task = for_update(session, Task, task_id, "task")
-    check_version(request, "task", task.version, if_match)
-    return task
-
-
-def _public(session: DbSession, task: Task, response: Response) -> TaskPublic:
-    response.headers["ETag"] = etag(task.version)
-    return task_views(session, [task])[0]
-
-
-@tasks.get("/tasks", response_model=list[TaskPublic])
-def list_tasks(
-    session: DbSession,
-    status: Literal["open", "done", "cancelled", "all"] = "open",
-    owner: Annotated[Id | None, Query(description="Member id of who does them.")] = None,
-    customer: Id | None = None,
-    kind: Annotated[str | None, Query(max_length=service.MAX_KIND)] = None,
-    due_before: Annotated[Day | None, Query(description="Due on or before this day.")] = None,
-    snoozed: Annotated[bool, Query(description="Include tasks snoozed past today.")] = False,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 50,
-) -> list[TaskPublic]:
+class TaskQuery(ListQuery[service.TaskFilter]):
     """Tasks, soonest due first (open ones unless `status` says otherwise)."""
-    filters = service.TaskFilter(
-        status=None if status == "all" else status,
-        member_id=owner,
-        customer_id=customer,
-        kind=kind,
-        due_on_or_before=due_before,
-        include_snoozed=snoozed,
-        limit=limit,
+
+    status: Literal["open", "done", "cancelled", "all"] = "open"
+    member_id: Annotated[Id | None, named("owner", "Member id of who does them.")] = None
+    customer_id: Annotated[Id | None, named("customer")] = None
+    kind: Annotated[str | None, Field(max_length=service.MAX_KIND)] = None
+    due_on_or_before: Annotated[Day | None, named("due_before", "Due on or before this day.")] = (
+        None
     )
-    return task_views(session, service.list_tasks(session, filters))
+    include_snoozed: Annotated[bool, named("snoozed", "Include tasks snoozed past today.")] = False
+    limit: Annotated[int, Field(ge=1, le=service.MAX_LIMIT)] = 50
+
+    def filter(self, session: Session, **fixed: Any) -> service.TaskFilter:
+        """`all`: every status (the filter's None)."""
+        status = None if self.status == "all" else self.status
+        return super().filter(session, status=status, **fixed)
+
+
+tasks = router("tasks")
+LockedTask = Annotated[Task, Depends(locked(Task, "task"))]
+api_list(tasks, "/tasks", TaskQuery, service.list_tasks, TaskPublic, describe=task_views)
+
+
+def _public(session: DbSession, task: Task) -> TaskPublic:
+    return task_views(session, [task])[0]
 
 
 @tasks.post(
@@ -115,79 +100,41 @@ def create_task(data: TaskCreate, session: DbSession, response: Response) -> Tas
     )
     if existing is not None:
         response.status_code = 200
-    return _public(session, task, response)
+    return versioned(response, task, _public(session, task))
 
 
 @tasks.get("/tasks/{task_id}", response_model=TaskPublic)
 def get_task(task_id: Id, session: DbSession, response: Response) -> TaskPublic:
     """A task; the ETag is its version."""
-    return _public(session, service.get_task(session, task_id), response)
+    task = service.get_task(session, task_id)
+    return versioned(response, task, _public(session, task))
 
 
 @tasks.post("/tasks/{task_id}/snooze", response_model=TaskPublic)
-def snooze(
-    task_id: Id,
-    data: SnoozeInput,
-    request: Request,
-    session: DbSession,
-    response: Response,
-    if_match: IfMatch = None,
-) -> TaskPublic:
+def snooze(task: LockedTask, data: SnoozeInput, session: DbSession) -> TaskPublic:
     """Hide the open task until a later day (its due date stays)."""
-    task = _load(request, session, task_id, if_match)
     service.snooze_task(session, task, until=data.until)
-    return _public(session, task, response)
+    return _public(session, task)
 
 
 @tasks.post("/tasks/{task_id}/reassign", response_model=TaskPublic)
-def reassign(
-    task_id: Id,
-    data: ReassignInput,
-    request: Request,
-    session: DbSession,
-    response: Response,
-    if_match: IfMatch = None,
-) -> TaskPublic:
+def reassign(task: LockedTask, data: ReassignInput, session: DbSession) -> TaskPublic:
     """Give the open task to another member."""
-    task = _load(request, session, task_id, if_match)
     service.reassign_task(session, task, member_by_id(session, data.member_id, "member_id"))
-    return _public(session, task, response)
+    return _public(session, task)
 
 
 @tasks.post("/tasks/{task_id}/complete", response_model=TaskPublic)
 def complete(
-    task_id: Id,
-    request: Request,
-    session: DbSession,
-    actor: CurrentActor,
-    response: Response,
-    data: CompleteInput | None = None,
-    if_match: IfMatch = None,
+    task: LockedTask, session: DbSession, me: Me, data: CompleteInput = CompleteInput()
 ) -> TaskPublic:
     """Mark the task done; the interaction is logged and the next check-in moves."""
-    data = data or CompleteInput()
-    task = _load(request, session, task_id, if_match)
-    complete_task(
-        session,
-        task,
-        outcome=data.outcome,
-        channel=data.channel,
-        member=acting_member(session, actor),
-    )
-    return _public(session, task, response)
+    complete_task(session, task, outcome=data.outcome, channel=data.channel, member=me)
+    return _public(session, task)
 
 
 @tasks.post("/tasks/{task_id}/cancel", response_model=TaskPublic)
-def cancel(
-    task_id: Id,
-    request: Request,
-    session: DbSession,
-    response: Response,
-    data: CancelInput | None = None,
-    if_match: IfMatch = None,
-) -> TaskPublic:
+def cancel(task: LockedTask, session: DbSession, data: CancelInput = CancelInput()) -> TaskPublic:
     """Close the task without doing it."""
-    data = data or CancelInput()
-    task = _load(request, session, task_id, if_match)
     service.cancel_task(session, task, reason=data.reason)
-    return _public(session, task, response)
+    return _public(session, task)

@@ -23,8 +23,8 @@ from keepwell.accounts.models import WRITERS, TeamMember
 from keepwell.accounts.service import member_or_none
 from keepwell.customers.context import personal_context
 from keepwell.customers.models import Customer
-from keepwell.db import flush_or_conflict
-from keepwell.errors import InvalidInput, NotFound, check_choice, check_limit, check_offset
+from keepwell.db import flush_or_conflict, get_or_raise
+from keepwell.errors import InvalidInput, check_choice, check_limit, check_offset, check_text
 from keepwell.tasks.models import STATUSES, Task
 from keepwell.touches import models as touches
 from keepwell.touches.service import MAX_SUMMARY, log_touch
@@ -77,11 +77,8 @@ def create_task(
     kind = " ".join(kind.split()).lower()
     if not kind or len(kind) > MAX_KIND:
         raise InvalidInput("kind", f"give a kind of 1 to {MAX_KIND} characters")
-    reason = " ".join(reason.split())
-    if not reason:
-        raise InvalidInput("reason", "say why the task is there, in one sentence")
-    if len(reason) > MAX_REASON:
-        raise InvalidInput("reason", f"longer than {MAX_REASON:,} characters")
+    why = "say why the task is there, in one sentence"
+    reason = check_text("reason", " ".join(reason.split()), MAX_REASON, required=why)
     source = source.strip()
     if not source or len(source) > MAX_SOURCE:
         raise InvalidInput("source", f"give a source of 1 to {MAX_SOURCE} characters")
@@ -137,9 +134,7 @@ def finish_task(
     `member` is who did it (default: the task's assignee).
     """
     _require_open(task, "complete")
-    outcome = outcome.strip()
-    if len(outcome) > MAX_SUMMARY:
-        raise InvalidInput("outcome", f"longer than {MAX_SUMMARY:,} characters")
+    outcome = check_text("outcome", outcome, MAX_SUMMARY)
     if channel is not None:
         channel = channel.strip().lower()
         if channel not in touches.CHANNELS:
@@ -152,9 +147,7 @@ def finish_task(
     task.outcome = outcome
     flush_or_conflict(session, "task")  # a task someone else changed meanwhile stops here
     if channel is not None:
-        customer = session.get(Customer, task.customer_id)
-        if customer is None:
-            raise NotFound(f"no customer #{task.customer_id}")
+        customer = get_or_raise(session, Customer, task.customer_id, "customer")
         log_touch(
             session,
             customer,
@@ -170,9 +163,7 @@ def finish_task(
 def cancel_task(session: Session, task: Task, *, reason: str = "") -> Task:
     """Close the task without doing it; `reason` is kept as its outcome."""
     _require_open(task, "cancel")
-    reason = reason.strip()
-    if len(reason) > MAX_REASON:
-        raise InvalidInput("reason", f"longer than {MAX_REASON:,} characters")
+    reason = check_text("reason", reason, MAX_REASON)
     task.status = "cancelled"
     task.outcome = reason
     flush_or_conflict(session, "task")
@@ -232,10 +223,7 @@ def open_task(session: Session, customer_id: int, dedupe_key: str) -> Task | Non
 
 
 def get_task(session: Session, task_id: int) -> Task:
-    task = session.get(Task, task_id)
-    if task is None:
-        raise NotFound(f"no task #{task_id}")
-    return task
+    return get_or_raise(session, Task, task_id, "task")
 
 
 @dataclass(frozen=True)

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query
+from pydantic import Field
 
 from keepwell.touches import service
 from keepwell.touches.models import Channel, Direction, Sentiment
-from keepwell.touches.schemas import InteractionPublic
-from keepwell.web.deps import (
-    CurrentActor,
-    DbSession,
-    acting_member,
-    customer_by_id,
-    member_by_id,
-    router,
+from keepwell.touches.schemas import (
+    InteractionPublic,
 )
+from keepwell.web.deps import DbSession, Me, customer_by_id, member_by_id, router
+from keepwell.web.records import ListQuery, api_list, named
 from keepwell.web.schemas import Id, Input, Moment, text
 
 
@@ -33,28 +29,30 @@ class InteractionCreate(Input):
 interactions = router("interactions")
 
 
-@interactions.get("/interactions", response_model=list[InteractionPublic])
-def list_interactions(
-    session: DbSession,
-    customer: Id | None = None,
-    member: Id | None = None,
-    channel: Channel | None = None,
-    since: Annotated[Moment | None, Query(description="Happened at or after this time.")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> list[InteractionPublic]:
+class InteractionQuery(ListQuery[service.TouchFilter]):
     """Interactions, newest first."""
-    filters = service.TouchFilter(
-        customer_id=customer, member_id=member, channel=channel, since=since, limit=limit
-    )
-    return [InteractionPublic.model_validate(t) for t in service.list_touches(session, filters)]
+
+    customer_id: Annotated[Id | None, named("customer")] = None
+    member_id: Annotated[Id | None, named("member")] = None
+    channel: Channel | None = None
+    since: Annotated[Moment | None, Field(description="Happened at or after this time.")] = None
+    limit: Annotated[int, Field(ge=1, le=500)] = 50
+
+
+api_list(
+    interactions,
+    "/interactions",
+    InteractionQuery,
+    service.list_touches,
+    InteractionPublic,
+    name="list_interactions",
+)
 
 
 @interactions.post("/interactions", response_model=InteractionPublic, status_code=201)
-def log_interaction(
-    data: InteractionCreate, session: DbSession, actor: CurrentActor
-) -> InteractionPublic:
+def log_interaction(data: InteractionCreate, session: DbSession, me: Me) -> InteractionPublic:
     """Log an interaction: it moves the customer's last contact and next check-in."""
-    member = member_by_id(session, data.member_id, "member_id") or acting_member(session, actor)
+    member = member_by_id(session, data.member_id, "member_id") or me
     touch = service.log_touch(
         session,
         customer_by_id(session, data.customer_id),

@@ -255,7 +255,7 @@ class RetryingRoute(APIRoute):
             while True:
                 attempt += 1
                 try:
-                    return await handler(request)
+                    return _versioned(request, await handler(request))
                 except Exception as exc:
                     if (
                         request.method in SAFE_METHODS
@@ -267,6 +267,20 @@ class RetryingRoute(APIRoute):
                     await asyncio.sleep(random.uniform(0, 0.02 * attempt))
 
         return run
+
+
+def answer_with_version(request: Request, record: Any) -> None:
+    """Answer this request with `record`'s version as the ETag, read when the route has
+    returned (so after the change it made): what the next change sends as If-Match."""
+    request.state.answer_version_of = record
+
+
+def _versioned(request: Request, response: Response) -> Response:
+    """The answer, with the ETag answer_with_version asked for (a success only)."""
+    record = getattr(request.state, "answer_version_of", None)
+    if record is not None and response.status_code in (200, 201):
+        response.headers["ETag"] = etag(record.version)
+    return response
 
 
 def _lost_a_race(exc: Exception) -> bool:
@@ -301,6 +315,14 @@ def acting_member(session: Session, actor: Actor) -> TeamMember:
     if member is None:
         raise NotAuthenticated("this member no longer exists")
     return member
+
+
+def acting(session: DbSession, actor: CurrentActor) -> TeamMember:
+    """The signed-in member's own record: whom a change is recorded as made by."""
+    return acting_member(session, actor)
+
+
+Me = Annotated[TeamMember, Depends(acting)]
 
 
 def member_by_id(session: Session, member_id: int | None, field: str) -> TeamMember | None:
@@ -348,9 +370,7 @@ def for_update(session: Session, model: type[T], record_id: int, what: str) -> T
     """
     from keepwell.customers.models import Customer
 
-    found = session.get(model, record_id, with_for_update=True)
-    if found is None:
-        raise NotFound(f"no {what} #{record_id}")
+    found = db.get_or_raise(session, model, record_id, what, lock=True)
     customer_id = getattr(found, "customer_id", None)
     if customer_id is not None:
         session.get(Customer, customer_id, with_for_update=True)
