@@ -208,7 +208,9 @@ def test_a_claim_whose_process_has_ended_is_settled(engine: Engine, world: dict[
         "no pid": f"{host}:x:abcd",
     }
     # a process of ours that runs until told: asking whether it runs must not signal it
-    running = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    # (it dies of a hangup even when started under nohup, which would have it ignored)
+    code = "import signal, sys; signal.signal(signal.SIGHUP, signal.SIG_DFL); sys.stdin.read()"
+    running = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE)
     owners["running"] = f"{host}:{running.pid}:abcd"
     if os.geteuid() != 0:  # a process of another user (root may signal any process)
         owners["another user's"] = f"{host}:1:abcd"
