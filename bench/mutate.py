@@ -108,6 +108,7 @@ class Result:
     mutants: list[Mutant] = field(default_factory=list)
     error: str = ""
     not_run: int = 0  # mutants left when the run was stopped (read back by --from-sessions)
+    finished: str = ""  # when the run ended (UTC)
 
     @property
     def killed(self) -> list[Mutant]:
@@ -422,8 +423,12 @@ def run_module(module: Module, settings: dict[str, Any], log: Any) -> Result:
 
     read_session(result, session, log)
     result.seconds = time.monotonic() - start
-    # the outcomes (and each mutant's test output) stay for a look: bench/.work/mutate/NAME.sqlite
+    result.finished = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    # the outcomes (each mutant's diff and test output) stay: bench/.work/mutate/NAME.sqlite,
+    # with the run's times in NAME.json (--from-sessions reports them again)
     shutil.copy(session, WORK / f"{module.name}.sqlite")
+    times = {"seconds": result.seconds, "baseline_seconds": result.baseline_seconds}
+    (WORK / f"{module.name}.json").write_text(json.dumps({**times, "finished": result.finished}))
     shutil.rmtree(where, ignore_errors=True)
     return result
 
@@ -517,7 +522,8 @@ def module_section(r: Result) -> str:
         lines += ["```", r.error.strip(), "```"]
     else:
         ran = (
-            f"{r.seconds / 60:.1f} min (the tests take {r.baseline_seconds:.1f} s unmutated)."
+            f"{r.seconds / 60:.1f} min (the tests take {r.baseline_seconds:.1f} s unmutated), "
+            f"ended {r.finished}."
             if not r.not_run
             else f"**Stopped early: {r.not_run} more mutants not run**; time not recorded."
         )
@@ -596,7 +602,8 @@ def main() -> None:
     parser.add_argument("--plan", action="store_true", help="count the mutants; run nothing")
     parser.add_argument(
         "--from-sessions", action="store_true",
-        help="run nothing: report what stopped runs left in bench/.work/mutate",
+        help="run nothing: report again what the runs left in bench/.work/mutate (a stopped "
+        "run's mutants so far, else the last run that ended: after explaining a survivor)",
     )  # fmt: skip
     args = parser.parse_args()
     raw, modules = load()
@@ -620,13 +627,20 @@ def main() -> None:
 
         salvaged = []
         for m in chosen:
-            session = WORK / m.name / "session.sqlite"
-            if not session.exists():
-                continue
+            session = WORK / m.name / "session.sqlite"  # a run that was stopped
+            ended = WORK / f"{m.name}.sqlite"  # the last run that ended
             result = Result(m)
-            read_session(result, session, log)
-            with use_db(str(session), WorkDB.Mode.open) as db:
-                result.not_run = len(db.pending_work_items)
+            if session.exists():
+                read_session(result, session, log)
+                with use_db(str(session), WorkDB.Mode.open) as db:
+                    result.not_run = len(db.pending_work_items)
+            elif ended.exists():
+                read_session(result, ended, log)
+                times = json.loads((WORK / f"{m.name}.json").read_text())
+                result.seconds, result.baseline_seconds = times["seconds"], times["baseline_seconds"]
+                result.finished = times["finished"]
+            else:
+                continue
             salvaged.append(result)
             log(f"{m.name}: {len(result.mutants)} run, {result.not_run} not run")
         if not args.no_docs:

@@ -48,7 +48,7 @@ def finishes(action: Callable[[], None]) -> list[BaseException]:
     def run() -> None:
         try:
             action()
-        except BaseException as exc:  # noqa: BLE001 - what it raises is the caller's
+        except BaseException as exc:  # what it raises is the caller's
             raised.append(exc)
 
     thread = threading.Thread(target=run, daemon=True)
