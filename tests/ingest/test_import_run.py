@@ -96,6 +96,8 @@ def test_after_a_failure_the_writer_drains_its_queue_and_close_raises_the_failur
     raised = finishes(worker.close)
     assert [str(e) for e in raised] == ["row 1 cannot be written"] and written == []
     assert queues[0].empty()  # every row put was taken: skipped, after the failure
+    with pytest.raises(ValueError, match="row 1"):
+        worker.put(5)  # the reader hears of the failure at its next row
 
 
 def test_a_reader_failure_ends_the_writer_thread() -> None:
