@@ -21,6 +21,7 @@ from keepwell.playbooks import engine
 from keepwell.playbooks.engine import run
 from keepwell.playbooks.models import PlaybookRun
 from keepwell.playbooks.service import create_playbook
+from keepwell.promises.models import Promise
 from keepwell.promises.service import complete_promise, make_promise
 from keepwell.tasks.models import Task
 from keepwell.tasks.service import create_task
@@ -102,10 +103,11 @@ def test_the_ledger_keeps_the_most_matched_and_adds_up_the_messages(world: World
         run(session, through=TODAY)
         assert ledger(session) == [(TODAY, 2, 2, 0), (TODAY, 1, 0, 1)]
     with clock.frozen(NOON + timedelta(hours=1)), world.session() as session:
-        complete_promise(session, promise)  # one promise less is due: the day matched two
+        complete_promise(session, session.get_one(Promise, promise.id))  # one due promise less
         ordered(session.get_one(Customer, carl.id))  # and a second e-mail today
-        run(session, through=TODAY)
-        assert ledger(session) == [(TODAY, 2, 2, 0), (TODAY, 2, 0, 2)]
+        report = run(session, through=TODAY)
+        assert [(p.name, p.matched) for p in report.playbooks] == [("overdue", 1), ("thanks", 2)]
+        assert ledger(session) == [(TODAY, 2, 2, 0), (TODAY, 2, 0, 2)]  # the day matched two
 
 
 def test_a_task_another_creator_wrote_first_is_neither_made_again_nor_counted(
