@@ -5,7 +5,9 @@ module listed in bench/mutate.toml it makes deliberate small bugs (mutants) with
 Cosmic Ray, one at a time, and runs only the tests the file maps to that module; a
 mutant the tests do not notice *survives*. It writes each module's mutation score and
 every surviving mutant, with the reason the file gives for it (an equivalent mutant:
-why no test can tell it apart), to docs/testing.md between the `mutate` markers.
+why no test can tell it apart; a mutant left alive on purpose: why a test would cost more
+than it guards; it still counts against the score), to docs/testing.md between the
+`mutate` markers.
 
 How a module is run:
 
@@ -64,6 +66,12 @@ class Equivalent:
     line: str  # the source line, as written
     to: str  # the line as the mutant has it
     why: str
+    above: str = ""  # the line just above, as written: for a line the module has twice
+
+    def matches(self, before: str, after: str, above: str) -> bool:
+        return (_norm(self.line), _norm(self.to)) == (_norm(before), _norm(after)) and (
+            not self.above or _norm(self.above) == _norm(above)
+        )
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,7 @@ class Module:
     tests: tuple[str, ...]
     added: tuple[str, ...]
     equivalent: tuple[Equivalent, ...]
+    left: tuple[Equivalent, ...] = ()  # not equivalent, left alive on purpose (counted)
     conftest: bool = True  # False: pure tests, run without tests/conftest.py (faster)
 
 
@@ -87,6 +96,7 @@ class Mutant:
     outcome: str  # killed, survived, incompetent
     killer: str = ""  # the first test that failed
     why: str = ""  # for a survivor: why it is equivalent (empty: not explained)
+    left: str = ""  # for a survivor that is not equivalent: why no test kills it
 
 
 @dataclass
@@ -98,6 +108,7 @@ class Result:
     mutants: list[Mutant] = field(default_factory=list)
     error: str = ""
     not_run: int = 0  # mutants left when the run was stopped (read back by --from-sessions)
+    finished: str = ""  # when the run ended (UTC)
 
     @property
     def killed(self) -> list[Mutant]:
@@ -112,13 +123,21 @@ class Result:
         return [m for m in self.survivors if m.why]
 
     @property
+    def left(self) -> list[Mutant]:
+        return [m for m in self.survivors if m.left]
+
+    @property
     def unexplained(self) -> list[Mutant]:
-        return [m for m in self.survivors if not m.why]
+        return [m for m in self.survivors if not m.why and not m.left]
 
     @property
     def by_added(self) -> int:
         added = {t.split("::")[0] for t in self.module.added}
         return sum(1 for m in self.killed if m.killer.split("::")[0] in added)
+
+    @property
+    def by_timeout(self) -> int:
+        return sum(1 for m in self.killed if m.killer == "(timeout)")
 
     @property
     def score(self) -> float | None:
@@ -141,6 +160,7 @@ def load(path: Path = CONFIG) -> tuple[dict[str, Any], list[Module]]:
             tests=tuple(m["tests"]),
             added=tuple(m.get("added", ())),
             equivalent=tuple(Equivalent(**e) for e in m.get("equivalent", ())),
+            left=tuple(Equivalent(**e) for e in m.get("left", ())),
             conftest=m.get("conftest", True),
         )
         for m in raw["module"]
@@ -403,6 +423,12 @@ def run_module(module: Module, settings: dict[str, Any], log: Any) -> Result:
 
     read_session(result, session, log)
     result.seconds = time.monotonic() - start
+    result.finished = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    # the outcomes (each mutant's diff and test output) stay: bench/.work/mutate/NAME.sqlite,
+    # with the run's times in NAME.json (--from-sessions reports them again)
+    shutil.copy(session, WORK / f"{module.name}.sqlite")
+    times = {"seconds": result.seconds, "baseline_seconds": result.baseline_seconds}
+    (WORK / f"{module.name}.json").write_text(json.dumps({**times, "finished": result.finished}))
     shutil.rmtree(where, ignore_errors=True)
     return result
 
@@ -414,7 +440,16 @@ def read_session(result: Result, session: Path, log: Any) -> None:
 
     module = result.module
     lines = (ROOT / module.path).read_text().splitlines()
-    equivalents = {(_norm(e.line), _norm(e.to)): e.why for e in module.equivalent}
+    used: set[Equivalent] = set()
+
+    def explain(entries: tuple[Equivalent, ...], mutant: Mutant) -> str:
+        above = lines[mutant.line - 2] if mutant.line >= 2 else ""
+        for entry in entries:
+            if entry.matches(mutant.before, mutant.after, above):
+                used.add(entry)
+                return entry.why
+        return ""
+
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item, outcome in db.completed_work_items:
             if outcome.worker_outcome == WorkerOutcome.SKIPPED:
@@ -440,13 +475,14 @@ def read_session(result: Result, session: Path, log: Any) -> None:
                 killer="" if survived else _killer(outcome.output or ""),
             )
             if survived:
-                mutant.why = equivalents.get((_norm(before), _norm(after)), "")
+                mutant.why = explain(module.equivalent, mutant)
+                mutant.left = "" if mutant.why else explain(module.left, mutant)
             result.mutants.append(mutant)
     result.mutants.sort(key=lambda m: (m.line, m.operator, m.after))
-    used = {(_norm(m.before), _norm(m.after)) for m in result.equivalent}
-    stale = [e for e in module.equivalent if (_norm(e.line), _norm(e.to)) not in used]
-    for e in stale:
-        log(f"{module.name}: the equivalent mutant `{e.line}` -> `{e.to}` no longer survives")
+    for e in (*module.equivalent, *module.left):
+        if e in used:
+            continue
+        log(f"{module.name}: the explained mutant `{e.line}` -> `{e.to}` no longer survives")
 
 
 
@@ -463,10 +499,10 @@ def _code(text: str) -> str:
 
 def summary_row(r: Result) -> str:
     if r.error:
-        return f"| {_code(r.module.path)} | {r.module.rule} | failed: see below | | | | |"
+        return f"| {_code(r.module.path)} | {r.module.rule} | failed: see below | | | | | |"
     return (
         f"| {_code(r.module.path)} | {r.module.rule} | {len(r.mutants)} | {len(r.killed)} "
-        f"| {len(r.equivalent)} | {len(r.unexplained)} | {_pct(r.score)} |"
+        f"| {len(r.equivalent)} | {len(r.left)} | {len(r.unexplained)} | {_pct(r.score)} |"
     )
 
 
@@ -486,19 +522,24 @@ def module_section(r: Result) -> str:
         lines += ["```", r.error.strip(), "```"]
     else:
         ran = (
-            f"{r.seconds / 60:.1f} min (the tests take {r.baseline_seconds:.1f} s unmutated)."
+            f"{r.seconds / 60:.1f} min (the tests take {r.baseline_seconds:.1f} s unmutated), "
+            f"ended {r.finished}."
             if not r.not_run
             else f"**Stopped early: {r.not_run} more mutants not run**; time not recorded."
         )
+        timeouts = f", {r.by_timeout} by a timeout" if r.by_timeout else ""
         lines.append(
             f"{len(r.mutants)} mutants, {len(r.killed)} killed ({r.by_added} of them first by an "
-            f"added test), {len(r.equivalent)} equivalent, {len(r.unexplained)} not explained: "
-            f"score {_pct(r.score)}. {ran}"
+            f"added test{timeouts}), {len(r.equivalent)} equivalent, {len(r.left)} left alive "
+            f"(why below), {len(r.unexplained)} not explained: score {_pct(r.score)}. {ran}"
         )
         if r.survivors:
             lines += ["", "| line | mutation | why it survives |", "|---|---|---|"]
             for s in r.survivors:
-                why = s.why or "**not explained**: a test is missing"
+                why = s.why or (
+                    f"**left alive** (not equivalent): {s.left}" if s.left else
+                    "**not explained**: a test is missing"
+                )  # fmt: skip
                 change = f"{_code(s.before)} → {_code(s.after)}"
                 lines.append(f"| {m.path}:{s.line} | {change} | {why} |")
     lines.append(f"<!-- /mutate:{m.name} -->")
@@ -506,8 +547,8 @@ def module_section(r: Result) -> str:
 
 
 SUMMARY_HEAD = (
-    "| module | the rule | mutants | killed | equivalent | not explained | score |\n"
-    "|---|---|---|---|---|---|---|"
+    "| module | the rule | mutants | killed | equivalent | left alive | not explained | score |\n"
+    "|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -528,7 +569,7 @@ def write_docs(results: list[Result], modules: list[Module], stamp: str) -> None
         found = re.search(rf"<!-- mutate:{m.name} -->.*?<!-- /mutate:{m.name} -->", body, re.S)
         sections[m.name] = found.group(0) if found else f"<!-- mutate:{m.name} -->\n#### {_code(m.path)}: not run yet\n<!-- /mutate:{m.name} -->"
         row = re.search(rf"^\| {re.escape(_code(m.path))} \|.*$", body, re.M)
-        rows[m.name] = row.group(0) if row else f"| {_code(m.path)} | {m.rule} | not run yet | | | | |"
+        rows[m.name] = row.group(0) if row else f"| {_code(m.path)} | {m.rule} | not run yet | | | | | |"
     stamps = re.search(r"^_Last run:.*$", body, re.M)
     if not stamp:  # one module as it ends: the run's line comes at its end
         last = stamps.group(0) if stamps else "_Last run: not finished yet._"
@@ -561,7 +602,8 @@ def main() -> None:
     parser.add_argument("--plan", action="store_true", help="count the mutants; run nothing")
     parser.add_argument(
         "--from-sessions", action="store_true",
-        help="run nothing: report what stopped runs left in bench/.work/mutate",
+        help="run nothing: report again what the runs left in bench/.work/mutate (a stopped "
+        "run's mutants so far, else the last run that ended: after explaining a survivor)",
     )  # fmt: skip
     args = parser.parse_args()
     raw, modules = load()
@@ -585,13 +627,20 @@ def main() -> None:
 
         salvaged = []
         for m in chosen:
-            session = WORK / m.name / "session.sqlite"
-            if not session.exists():
-                continue
+            session = WORK / m.name / "session.sqlite"  # a run that was stopped
+            ended = WORK / f"{m.name}.sqlite"  # the last run that ended
             result = Result(m)
-            read_session(result, session, log)
-            with use_db(str(session), WorkDB.Mode.open) as db:
-                result.not_run = len(db.pending_work_items)
+            if session.exists():
+                read_session(result, session, log)
+                with use_db(str(session), WorkDB.Mode.open) as db:
+                    result.not_run = len(db.pending_work_items)
+            elif ended.exists():
+                read_session(result, ended, log)
+                times = json.loads((WORK / f"{m.name}.json").read_text())
+                result.seconds, result.baseline_seconds = times["seconds"], times["baseline_seconds"]
+                result.finished = times["finished"]
+            else:
+                continue
             salvaged.append(result)
             log(f"{m.name}: {len(result.mutants)} run, {result.not_run} not run")
         if not args.no_docs:

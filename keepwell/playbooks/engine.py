@@ -271,9 +271,10 @@ def _create_tasks(
     to_task: list[tuple[Hit, dict[str, Any], str]],
 ) -> int:
     """The tasks, in one flush: those whose (customer, dedupe key) exists are left out.
+    How many were made.
 
     A concurrent creator that wins a race makes the flush fail: then each goes through
-    create_task, which returns the winner's task.
+    create_task, which returns the winner's task (not counted).
     """
     from keepwell.tasks.models import Task
 
@@ -314,6 +315,9 @@ def _create_tasks(
             )
             session.flush()
     except sa.exc.IntegrityError:
+        # another creator won a race: its tasks are there now, returned by create_task
+        # and not counted as this run's
+        won = _existing_tasks(session, Task, [(c.id, f["dedupe_key"]) for c, f in rows])
         for customer, fields in rows:
             create_task(
                 session,
@@ -329,6 +333,7 @@ def _create_tasks(
                 if fields["member_id"]
                 else None,
             )
+        return len(rows) - len(won)
     return len(rows)
 
 

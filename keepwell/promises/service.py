@@ -108,7 +108,7 @@ def progress_update(
     summary = note
     if moved:
         assert new_due_at is not None
-        summary = f"{note} (promise now due {_show(new_due_at)}, was {_show(old_due)})"
+        summary = moved_summary(note, new_due_at, old_due)
     touch = log_touch(
         session,
         customer,
@@ -135,6 +135,17 @@ def progress_update(
         promise.due_at = new_due_at
     flush_or_conflict(session, "promise")
     return update
+
+
+def moved_summary(note: str, new_due: datetime, old_due: datetime) -> str:
+    """The logged touch's text for an update that moved the due date: the note, then the
+    move. The move always shows; a note too long to leave room for it (a touch holds
+    MAX_SUMMARY characters, as many as a note) is cut short with an ellipsis in the touch
+    only, and the update keeps the whole note."""
+    suffix = f" (promise now due {_show(new_due)}, was {_show(old_due)})"
+    if len(note) + len(suffix) > MAX_SUMMARY:
+        note = note[: MAX_SUMMARY - len(suffix) - 1] + "…"
+    return note + suffix
 
 
 def complete_promise(

@@ -84,8 +84,10 @@ def test_a_browser_write_comes_from_this_site_with_the_sessions_token(signed: De
 
     assert write(Origin="https://testserver").status_code == 201  # this site
     assert write(Origin="null").status_code == 201  # a browser that will not say
-    refused = write(Origin="https://testserver.evil.example")
-    assert refused.status_code == 403 and field(refused) == "origin"  # type: ignore[attr-defined]
+    for other in ("https://testserver.evil.example", "https://evil.example://testserver"):
+        refused = write(Origin=other)
+        assert refused.status_code == 403 and field(refused) == "origin", other  # type: ignore[attr-defined]
+    assert write(Origin="testserver").status_code == 201  # no scheme: all of it is the host
     # the cookie must agree with the header, and both be the session's
     signed.client.cookies.set("keepwell_csrf", "x" * len(csrf))
     refused = write()

@@ -24,6 +24,9 @@ def test_a_member_gets_a_known_role_and_a_unique_address(sqlite_engine: Engine) 
         with pytest.raises(InvalidInput) as refused:
             add_member(session, "ana@shop.example")
         assert refused.value.field == "email"
+        with pytest.raises(InvalidInput) as refused:
+            add_member(session, "not an address")
+        assert refused.value.field == "email"
 
 
 def test_the_last_active_admin_stays_one(sqlite_engine: Engine) -> None:

@@ -16,6 +16,7 @@ def test_a_key_hash_is_stable_and_signed_64_bit() -> None:
     hashes = [key_hash(f"k{i}") for i in range(200)]
     assert all(-(2**63) <= h < 2**63 for h in hashes)
     assert any(h < 0 for h in hashes) and any(h > 0 for h in hashes)
+    assert max(abs(h) for h in hashes) >= 2**62  # all 64 bits: 8 bytes of the digest
 
 
 def test_seen_keys_remember_every_batch() -> None:
@@ -51,6 +52,8 @@ def test_sorted_unique() -> None:
 
     assert _sorted_unique(np.array([3, 1, 3, 2, 1], dtype=np.int64)).tolist() == [1, 2, 3]
     assert _sorted_unique(np.array([4], dtype=np.int64)).tolist() == [4]
+    assert _sorted_unique(np.array([4, 4], dtype=np.int64)).tolist() == [4]
+    assert _sorted_unique(np.array([5, 3], dtype=np.int64)).tolist() == [3, 5]
     assert _sorted_unique(np.array([], dtype=np.int64)).tolist() == []
 
 
@@ -68,3 +71,14 @@ def test_the_same_file_in_other_batches_numbers_alike() -> None:
     split = Occurrences()
     parts = split.number(rows[:2]) + split.number(rows[2:5]) + split.number(rows[5:])
     assert whole == parts == [0, 0, 1, 2, 0, 1, 3]
+
+
+def test_runs_merge_like_a_binary_counter() -> None:
+    """A lookup searches each run: keys added one at a time are kept in as many runs as
+    their count has ones in binary (sizes 8, 4, 1 for 13 keys), so at most log2(n) + 1."""
+    seen = SeenKeys()
+    for n in range(1, 65):
+        seen.add([n * 7919])
+        sizes = [len(run) for run in seen._runs]
+        assert sizes == [1 << i for i in reversed(range(n.bit_length())) if n >> i & 1], n
+    assert len(seen) == 64 and seen.contains([7919 * 64, 7919 * 65]).tolist() == [True, False]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -128,3 +129,13 @@ def test_the_window_is_the_last_days_of_the_budget(
         session.get_one(Message, first.id).status = "cancelled"
     with db.transaction(engine) as session:
         assert budget.used(session, [world["bea"]], NOON, budget.Budget(2, 14)) == {}
+
+
+def test_the_rules_read_are_values() -> None:
+    """An Outbox reads the budget and the quiet hours once for a whole batch: no queueing
+    may change them on the way."""
+    rule, quiet = budget.check_budget(2, 14), budget.check_quiet("20:00", "08:00", "UTC")
+    with pytest.raises(FrozenInstanceError):
+        rule.messages = 3  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        quiet.end = time(9)  # type: ignore[misc]

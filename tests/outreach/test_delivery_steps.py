@@ -22,6 +22,7 @@ from keepwell.outreach import budget, delivery
 from keepwell.outreach.mail import SmtpConfig
 from keepwell.outreach.models import Message
 from keepwell.outreach.transport import NotAccepted, OutcomeUnknown
+from tests.locks import locked_tables
 from tests.outreach.smtp import SmtpServer, free_port
 from tests.outreach.test_outreach import NOON, factory, queue, world  # noqa: F401 - the fixture
 
@@ -74,6 +75,11 @@ def test_an_accepted_message_is_sent_once(engine: Engine, world: dict[str, int])
     assert (message.status, message.attempts, message.next_attempt_at) == ("sent", 1, None)
     assert [m["X-Keepwell-Message"] for m in server.taken] == [str(mid)]
     assert server.taken[0]["Message-ID"] == message.message_id_header
+    assert message.message_id_header.endswith("@shop.example>")  # the sender's domain
+    # from the customer's owner, by name, at the desk's address; replies go to the owner
+    assert (server.taken[0]["From"], server.taken[0]["Reply-To"]) == (
+        "Ana Owner <desk@shop.example>", "ana@shop.example",
+    )  # fmt: skip
 
 
 def test_a_refusal_is_retried_later_with_a_growing_wait(engine: Engine, world: dict[str, int]) -> None:  # noqa: F811
@@ -200,8 +206,14 @@ def test_a_claim_whose_process_has_ended_is_settled(engine: Engine, world: dict[
         "me": f"{host}:{os.getpid()}:abcd",
         "other host": f"elsewhere:{ended.stdout.strip()}:abcd",
         "no pid": f"{host}:x:abcd",
-        "running": f"{host}:1:abcd",
     }
+    # a process of ours that runs until told: asking whether it runs must not signal it
+    # (it dies of a hangup even when started under nohup, which would have it ignored)
+    code = "import signal, sys; signal.signal(signal.SIGHUP, signal.SIG_DFL); sys.stdin.read()"
+    running = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE)
+    owners["running"] = f"{host}:{running.pid}:abcd"
+    if os.geteuid() != 0:  # a process of another user (root may signal any process)
+        owners["another user's"] = f"{host}:1:abcd"
     with clock.frozen(NOON):
         setup(engine)
         ids = {name: queued(engine, world["bea"], name) for name in owners}
@@ -209,12 +221,15 @@ def test_a_claim_whose_process_has_ended_is_settled(engine: Engine, world: dict[
         for name, mid in ids.items():
             message = session.get_one(Message, mid)
             message.status, message.claimed_at, message.claimed_by = "sending", NOON, owners[name]
-    with db.transaction(engine) as session:
-        assert delivery.settle_abandoned(session, NOON) == 1
+    try:
+        with db.transaction(engine) as session:
+            assert delivery.settle_abandoned(session, NOON) == 1
+    finally:
+        running.communicate()
+    assert running.returncode == 0  # it ended as told, not by a signal
     assert {name: stored(engine, mid).status for name, mid in ids.items()} == {
-        "gone": "unconfirmed", "me": "sending", "other host": "sending", "no pid": "sending",
-        "running": "sending",
-    }  # fmt: skip
+        name: "unconfirmed" if name == "gone" else "sending" for name in owners
+    }
 
 
 def test_an_outcome_is_recorded_only_for_the_latest_claim(engine: Engine, world: dict[str, int]) -> None:  # noqa: F811
@@ -243,3 +258,64 @@ def test_due_means_due_by_now(engine: Engine, world: dict[str, int]) -> None:  #
         assert due(NOON) == []
     with db.transaction(engine) as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Message)) == 1
+
+
+@pytest.mark.parametrize("answer", [NotAccepted("550 " + "no such mailbox " * 200), OutcomeUnknown("lost")])
+def test_one_refused_or_lost_message_does_not_end_the_round(
+    engine: Engine, world: dict[str, int], answer: Exception  # noqa: F811
+) -> None:
+    server = Server(answer, None)
+    with clock.frozen(NOON):
+        setup(engine)
+        first, second = queued(engine, world["bea"]), queued(engine, world["carl"])
+        report = delivery.deliver(factory(engine), transport=server)
+    assert (report.sent, report.failed + report.unconfirmed) == (1, 1)
+    assert stored(engine, second).status == "sent"
+    error = stored(engine, first).last_error
+    assert len(error) <= 2000 and error.startswith(("550 no such mailbox", "the server may have"))
+    if isinstance(answer, NotAccepted):  # the server's long answer, kept to 2,000 characters
+        assert error == str(answer)[:2000] and len(str(answer)) > 2000
+
+
+def flaky(engine: Engine, failing: set[int]):  # type: ignore[no-untyped-def]
+    """A session maker whose sessions fail to open on the calls numbered in `failing`
+    (1: the round's start, 2: the claim, 3 on: recording the outcome)."""
+    made = factory(engine)
+    calls = 0
+
+    def open_session():  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        if calls in failing:
+            raise sa.exc.OperationalError("BEGIN", {}, Exception("database is locked"))
+        return made()
+
+    return open_session
+
+
+def test_recording_an_outcome_is_tried_three_times(engine: Engine, world: dict[str, int]) -> None:  # noqa: F811
+    server = Server()
+    with clock.frozen(NOON):
+        setup(engine)
+        mid = queued(engine, world["bea"], "a")
+        assert delivery.deliver(flaky(engine, {3, 4}), transport=server).sent == 1
+        assert stored(engine, mid).status == "sent"
+        other = queued(engine, world["carl"], "b")
+        with pytest.raises(sa.exc.OperationalError):
+            delivery.deliver(flaky(engine, {3, 4, 5}), transport=server)
+    # handed over once, its outcome lost: it stays claimed (settled as unconfirmed later)
+    assert stored(engine, other).status == "sending" and len(server.taken) == 2
+
+
+def test_the_claims_to_settle_and_the_message_recorded_are_locked(engine: Engine, world: dict[str, int]) -> None:  # noqa: F811
+    """A round first locks the claims it may settle, and each outcome is recorded under the
+    message's lock (FOR UPDATE on PostgreSQL): two senders never settle or record one
+    message at once."""
+    made = factory(engine)
+    with clock.frozen(NOON):
+        setup(engine)
+        queued(engine, world["bea"])
+        with locked_tables(made) as locked:
+            assert delivery.deliver(made, transport=Server()).sent == 1
+    assert locked == ["outbox_messages", "outbox_messages"]
+

@@ -3,6 +3,7 @@ customer and is signed with the desk's key; what it does; who gets which message
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from keepwell.customers.models import Customer
 from keepwell.errors import InvalidInput
 from keepwell.outreach import budget, mail
 from keepwell.outreach.models import Message
+from tests.locks import locked_tables
 from tests.outreach.test_outreach import NOON, queue, world  # noqa: F401 - the fixture
 
 
@@ -22,6 +24,7 @@ def test_a_link_names_its_customer_and_is_signed(engine: Engine, world: dict[str
         token = mail.unsubscribe_token(session, bea)
         head, signature = token.split(".")
         assert head == str(bea) and len(signature) == 24  # 18 bytes of the MAC
+        assert len(base64.urlsafe_b64decode(signature)) == 18  # all of them, no padding
         assert mail.customer_for_token(session, token).id == bea
         key = b"another desk's key" * 2
         refused = [
@@ -84,3 +87,15 @@ def test_only_marketing_carries_the_link_and_the_budget_is_a_ceiling(
         with db.transaction(engine) as session:
             budget.set_budget(session, 0, 14)
         assert queue(engine, world["carl"], "c").refused == "over budget"
+
+
+def test_a_nine_digit_customer_is_found_and_locked_while_unsubscribing(engine: Engine) -> None:
+    """The customer's row is locked (FOR UPDATE on PostgreSQL) while a link is followed:
+    an Outbox queueing for them locks the same row, so it waits and then sees the opt-out."""
+    with db.transaction(engine) as session:
+        session.add(Customer(id=123_456_789, name="Nine Digits", email="nine@example.org"))
+        session.flush()
+        token = mail.unsubscribe_token(session, 123_456_789)
+        with locked_tables(session) as locked:
+            assert mail.unsubscribe(session, token).id == 123_456_789
+        assert locked == ["customers"]
